@@ -1,0 +1,3 @@
+from eksctl_ml.cli import app
+
+app(prog_name="mlplat")

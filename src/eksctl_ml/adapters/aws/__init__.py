@@ -1,0 +1,1 @@
+"""aws adapter: the contract (protocol.py) and its implementation(s)."""

@@ -1,0 +1,1 @@
+"""helm adapter: the contract (protocol.py) and its implementation(s)."""

@@ -1,0 +1,1 @@
+"""kubernetes adapter: the contract (protocol.py) and its implementation(s)."""

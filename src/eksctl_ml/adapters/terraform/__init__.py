@@ -1,0 +1,1 @@
+"""terraform adapter: the contract (protocol.py) and its implementation(s)."""

@@ -1,0 +1,75 @@
+"""Contract of the Terraform adapter: one stack (root module) at a time, never prompting."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A Terraform root module and where its working files and state live.
+
+    ``source`` is the stack folder in the repository (never written to); ``workdir`` is a per-env
+    folder under ``.mlplat/<env>/`` holding the data dir, plan files and the generated var file;
+    ``backend_config`` is the partial S3 backend configuration passed to ``init``.
+    """
+
+    name: str
+    source: Path
+    workdir: Path
+    backend_config: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """Result of ``plan -detailed-exitcode``."""
+
+    has_changes: bool
+    add: int = 0
+    change: int = 0
+    remove: int = 0
+    plan_file: Path | None = None
+
+    def describe(self) -> str:
+        if not self.has_changes:
+            return "no changes"
+        return f"{self.add} to add, {self.change} to change, {self.remove} to destroy"
+
+
+@dataclass(frozen=True)
+class OutputValue:
+    value: Any
+    sensitive: bool = False
+
+
+ProgressCallback = Callable[[str], None]
+
+
+class TerraformRunner(Protocol):
+    """Drives ``terraform`` for one stack. Every failure is a TerraformError (summary, detail, address);
+    a held state lock is a LockHeldError with the lock ID and the force-unlock hint."""
+
+    def version(self) -> str:
+        """The terraform version, e.g. ``1.11.4``."""
+        ...
+
+    def init(self, stack: Stack) -> None: ...
+
+    def plan(
+        self, stack: Stack, var_file: Path, *, destroy: bool = False, progress: ProgressCallback | None = None
+    ) -> PlanSummary:
+        """Plan into a saved plan file (``PlanSummary.plan_file``)."""
+        ...
+
+    def apply(self, stack: Stack, plan: PlanSummary, *, progress: ProgressCallback | None = None) -> None:
+        """Apply a saved plan, reporting one line per resource event."""
+        ...
+
+    def output(self, stack: Stack) -> dict[str, OutputValue]: ...
+
+    def destroy(self, stack: Stack, var_file: Path, *, progress: ProgressCallback | None = None) -> None:
+        """Destroy everything in the stack's state; an empty state is success."""
+        ...

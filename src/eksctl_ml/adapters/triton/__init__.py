@@ -1,0 +1,1 @@
+"""triton adapter: the contract (protocol.py) and its implementation(s)."""

@@ -1,0 +1,1 @@
+"""The real phases of the provision order, one module (or folder) per phase."""

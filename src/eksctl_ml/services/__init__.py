@@ -1,0 +1,1 @@
+"""Services: what CLI commands call. Each builds its collaborators from :class:`Dependencies`."""
