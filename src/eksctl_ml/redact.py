@@ -11,7 +11,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"(?i)((?:password|passwd|secret_string|secret_access_key|session_token|api_key|auth_token|"
-            r"webhook_url|private_key)[\"']?\s*[:=]\s*[\"']?)([^\s\"',}]+)"
+            r"webhook_url|private_key)(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?)([^\s\"'\\,}]+)"
         ),
         r"\1<redacted>",
     ),

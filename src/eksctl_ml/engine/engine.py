@@ -35,6 +35,7 @@ from eksctl_ml.engine.phase import CheckResult, Phase, PhaseContext, PlanResult
 from eksctl_ml.engine.signals import interrupts_raise_keyboard_interrupt
 from eksctl_ml.engine.store import StateStore
 from eksctl_ml.errors import MlplatError, UsageError
+from eksctl_ml.redact import redact
 
 BUILT_STATES = frozenset(
     {PhaseState.READY, PhaseState.FAILED, PhaseState.INTERRUPTED, PhaseState.RUNNING, PhaseState.DESTROYING}
@@ -479,6 +480,8 @@ class Engine:
     ) -> None:
         duration = time.monotonic() - began
         step = rec.step
+        # The journal and events outlive the terminal: never let a secret in an error message reach them.
+        error, diagnosis = redact(error), redact(diagnosis)
         self._set(
             rec,
             journal,

@@ -1,0 +1,161 @@
+"""Hand-written fakes of the five adapter contracts. Each records its calls for assertions.
+
+They implement the Protocols in eksctl_ml.adapters.*.protocol; tests/fakes/test_fakes.py checks that
+with mypy-free runtime signature comparisons, so a contract change breaks the fakes loudly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eksctl_ml.adapters import Adapters
+from eksctl_ml.adapters.aws.protocol import CallerIdentity
+from eksctl_ml.adapters.helm.protocol import ReleaseStatus
+from eksctl_ml.adapters.terraform.protocol import OutputValue, PlanSummary, ProgressCallback, Stack
+from eksctl_ml.engine.phase import CheckResult
+from eksctl_ml.errors import AwsError
+
+
+@dataclass
+class FakeAws:
+    account: str = "123456789012"
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+    calls: list[str] = field(default_factory=list)
+    fail: bool = False
+
+    def client(self, service: str) -> Any:
+        self.calls.append(f"client:{service}")
+        raise AwsError(f"FakeAws has no {service} client")
+
+    def caller_identity(self) -> CallerIdentity:
+        self.calls.append("caller_identity")
+        if self.fail:
+            raise AwsError("no AWS credentials found", hint="log in")
+        return CallerIdentity(self.account, f"arn:aws:iam::{self.account}:user/tester", "AIDATEST")
+
+
+@dataclass
+class FakeTerraform:
+    """Keeps a set of 'resources' per stack; plan compares it with the wanted set."""
+
+    wanted: dict[str, list[str]] = field(default_factory=dict)
+    state: dict[str, list[str]] = field(default_factory=dict)
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def version(self) -> str:
+        return "1.11.4"
+
+    def init(self, stack: Stack) -> None:
+        self.calls.append(("init", stack.name))
+
+    def plan(
+        self, stack: Stack, var_file: Path, *, destroy: bool = False, progress: ProgressCallback | None = None
+    ) -> PlanSummary:
+        self.calls.append(("plan", stack.name))
+        have, want = set(self.state.get(stack.name, [])), set(self.wanted.get(stack.name, []))
+        if destroy:
+            return PlanSummary(bool(have), remove=len(have))
+        return PlanSummary(have != want, add=len(want - have), remove=len(have - want), plan_file=var_file)
+
+    def apply(self, stack: Stack, plan: PlanSummary, *, progress: ProgressCallback | None = None) -> None:
+        self.calls.append(("apply", stack.name))
+        for resource in self.wanted.get(stack.name, []):
+            if progress:
+                progress(f"{resource}: created")
+        self.state[stack.name] = list(self.wanted.get(stack.name, []))
+
+    def output(self, stack: Stack) -> dict[str, OutputValue]:
+        self.calls.append(("output", stack.name))
+        return {r: OutputValue(f"id-{r}") for r in self.state.get(stack.name, [])}
+
+    def destroy(self, stack: Stack, var_file: Path, *, progress: ProgressCallback | None = None) -> None:
+        self.calls.append(("destroy", stack.name))
+        self.state.pop(stack.name, None)
+
+
+@dataclass
+class FakeHelm:
+    releases: dict[tuple[str, str], ReleaseStatus] = field(default_factory=dict)
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def version(self) -> str:
+        return "v3.17.3"
+
+    def upgrade_install(
+        self,
+        release: str,
+        chart: str,
+        *,
+        namespace: str,
+        version: str | None,
+        values: Mapping[str, Any],
+        timeout_s: int,
+    ) -> ReleaseStatus:
+        self.calls.append(("upgrade_install", release))
+        old = self.releases.get((namespace, release))
+        status = ReleaseStatus(release, namespace, (old.revision + 1) if old else 1, "deployed", chart)
+        self.releases[(namespace, release)] = status
+        return status
+
+    def uninstall(self, release: str, *, namespace: str, timeout_s: int) -> bool:
+        self.calls.append(("uninstall", release))
+        return self.releases.pop((namespace, release), None) is not None
+
+    def status(self, release: str, *, namespace: str) -> ReleaseStatus | None:
+        self.calls.append(("status", release))
+        return self.releases.get((namespace, release))
+
+
+@dataclass
+class FakeKubernetes:
+    ready: set[str] = field(default_factory=set)
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def server_version(self) -> str:
+        self.calls.append(("server_version", ""))
+        return "v1.32.0"
+
+    def wait_for_rollout(
+        self, kind: str, namespace: str, name: str, *, timeout_s: float, progress: Any = None
+    ) -> CheckResult:
+        self.calls.append(("wait_for_rollout", f"{kind}/{namespace}/{name}"))
+        key = f"{kind}/{namespace}/{name}"
+        if key in self.ready:
+            return CheckResult.ready(f"{key} rolled out")
+        return CheckResult.not_ready(f"{key} not rolled out", "0/1 pods ready")
+
+
+@dataclass
+class FakeTriton:
+    models: dict[str, bool] = field(default_factory=dict)
+    live: bool = True
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def is_server_live(self) -> bool:
+        self.calls.append(("is_server_live", ""))
+        return self.live
+
+    def is_server_ready(self) -> bool:
+        self.calls.append(("is_server_ready", ""))
+        return self.live and all(self.models.values())
+
+    def is_model_ready(self, model: str, version: str = "") -> bool:
+        self.calls.append(("is_model_ready", model))
+        return self.models.get(model, False)
+
+    def model_metadata(self, model: str) -> Mapping[str, Any]:
+        self.calls.append(("model_metadata", model))
+        return {"name": model, "inputs": [], "outputs": []}
+
+    def repository_index(self) -> list[Mapping[str, Any]]:
+        self.calls.append(("repository_index", ""))
+        return [{"name": m, "state": "READY" if ok else "UNAVAILABLE"} for m, ok in self.models.items()]
+
+
+def fake_adapters(aws: FakeAws | None = None, **kwargs: Any) -> Adapters:
+    aws = aws or FakeAws()
+    return Adapters(aws_factory=lambda: aws, **kwargs)
