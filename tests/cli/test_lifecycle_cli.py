@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from tests.fakes.adapters import FakeAws, fake_adapters
+from tests.fakes.phases import ScriptedPhase, World
 from typer.testing import CliRunner
 
 from eksctl_ml.cli import app
@@ -16,8 +18,6 @@ from eksctl_ml.engine.journal import Journal, PhaseState
 from eksctl_ml.engine.lock import LockInfo
 from eksctl_ml.engine.phase import BasePhase, Phase
 from eksctl_ml.services.deps import Dependencies
-from tests.fakes.adapters import FakeAws, fake_adapters
-from tests.fakes.phases import ScriptedPhase, World
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.fakes.adapters import fake_adapters
+from tests.fakes.phases import ScriptedPhase, World
 
 from eksctl_ml.config.loader import Environment
 from eksctl_ml.engine.engine import Engine, Selection
@@ -12,8 +14,6 @@ from eksctl_ml.engine.events import Recorder
 from eksctl_ml.engine.journal import PhaseState
 from eksctl_ml.engine.store import LocalStore
 from eksctl_ml.errors import UsageError
-from tests.fakes.adapters import fake_adapters
-from tests.fakes.phases import ScriptedPhase, World
 
 
 def make_engine(env: Environment, tmp_path: Path, phases: list[ScriptedPhase]) -> tuple[Engine, LocalStore, Recorder]:
@@ -102,7 +102,7 @@ def test_drift_detected_by_gate_triggers_reapply(local_env: Environment, tmp_pat
 
 def test_apply_error_is_recorded_with_hint_and_nothing_after_runs(local_env: Environment, tmp_path: Path) -> None:
     world = World()
-    engine, store, recorder = make_engine(local_env, tmp_path, three(world, network={"fail_apply": True}))
+    engine, _store, recorder = make_engine(local_env, tmp_path, three(world, network={"fail_apply": True}))
     report = engine.up(Selection())
     assert report.result == "failed" and report.failed_phase == "network"
     assert "apply failed" in report.error and "boom" in report.error

@@ -153,6 +153,16 @@ class ClusterConfig(StrictModel):
         "(a local cluster, for example).",
     )
 
+    @model_validator(mode="after")
+    def _some_endpoint(self) -> ClusterConfig:
+        if not (self.endpoint_public_access or self.endpoint_private_access):
+            raise invalid(
+                "the API endpoint must be reachable: public and private access are both off",
+                "set endpoint_private_access: true (or endpoint_public_access: true)",
+                field="endpoint_private_access",
+            )
+        return self
+
     @field_validator("name")
     @classmethod
     def _cluster_name(cls, value: str) -> str:
@@ -217,7 +227,10 @@ class NetworkConfig(StrictModel):
     @field_validator("vpc_cidr")
     @classmethod
     def _vpc_cidr(cls, value: str) -> str:
-        return _check_cidr(value)
+        prefix = ipaddress.IPv4Network(_check_cidr(value)).prefixlen
+        if not 16 <= prefix <= 28:
+            raise invalid("a VPC CIDR block must be /16 to /28", "use a prefix length from 16 to 28, e.g. 10.0.0.0/16")
+        return value
 
     @model_validator(mode="after")
     def _subnets_fit(self) -> NetworkConfig:
