@@ -17,7 +17,7 @@ from eksctl_ml.cli.commands import _common
 from eksctl_ml.engine.journal import Journal, PhaseState
 from eksctl_ml.engine.lock import LockInfo
 from eksctl_ml.engine.phase import BasePhase, Phase
-from eksctl_ml.services.deps import Dependencies
+from eksctl_ml.services.deps import Dependencies, local_store
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +34,8 @@ class Harness:
         self.env_dir = env_dir
         self.aws = aws or FakeAws()
         self.deps = Dependencies(
-            phases=lambda env: phases, adapters=lambda env, wd: fake_adapters(self.aws), root=self.root
+            phases=lambda env: phases, adapters=lambda env, wd: fake_adapters(self.aws), root=self.root,
+            store=local_store, inventory=None,
         )
 
     def run(self, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]

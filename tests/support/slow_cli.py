@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from eksctl_ml.cli import app
-from eksctl_ml.services.deps import Dependencies
+from eksctl_ml.services.deps import Dependencies, local_store
 from tests.fakes.adapters import fake_adapters
 from tests.fakes.phases import ScriptedPhase, World
 
@@ -51,7 +51,10 @@ def main() -> None:
         SavingPhase("cluster", world, needs="network", sleep_s=float(slow), marker=Path(marker)),
         SavingPhase("apps", world, needs="cluster"),
     ]
-    deps = Dependencies(phases=lambda env: phases, adapters=lambda env, wd: fake_adapters(), root=Path(root))
+    deps = Dependencies(
+        phases=lambda env: phases, adapters=lambda env, wd: fake_adapters(), root=Path(root), store=local_store,
+        inventory=None,
+    )
     app(args=args, prog_name="mlplat", obj=deps)
 
 

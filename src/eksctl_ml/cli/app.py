@@ -72,6 +72,7 @@ app = typer.Typer(
     help=HELP,
     rich_markup_mode="rich",
     no_args_is_help=True,
+    pretty_exceptions_enable=False,  # the edge reports errors; --debug re-raises for a plain traceback
     pretty_exceptions_show_locals=False,  # locals can hold credentials
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
 )
@@ -99,10 +100,11 @@ def main(
 
 
 def _register() -> None:
-    from eksctl_ml.cli.commands import config, doctor, lifecycle
+    from eksctl_ml.cli.commands import config, doctor, lifecycle, local
 
     lifecycle.register(app)
-    app.add_typer(config.app, name="config")
+    app.add_typer(config.app, name="config", rich_help_panel="Setup")
+    app.add_typer(local.app, name="local", rich_help_panel="Setup")
     doctor.register(app)
 
 

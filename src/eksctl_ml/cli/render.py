@@ -155,6 +155,10 @@ class ConsoleSink:
         if diagnosis:
             self.console.print(escape(redact(diagnosis)), style="red")
 
+    def _on_inventory(self, event: Event) -> None:
+        style = "green" if event.state == "clean" else "red"
+        self.console.print(escape(event.message), style=style)
+
     def _on_run_finished(self, event: Event) -> None:
         self._stop_progress()
         phases: list[dict[str, Any]] = list(event.data.get("phases", []))

@@ -351,7 +351,7 @@ class Engine:
             outputs = _jsonable(phase.apply(ctx), phase.name)
             self._set(rec, journal, outputs=outputs, step="check")
             self._emit("phase_started", phase.name, action="check")
-            result = phase.check(ctx)
+            result = phase.check(self._ctx(phase, journal.outputs()))  # the gate sees what apply recorded
             duration = time.monotonic() - began
             if not result.ok:
                 raise _GateFailedError(result)
@@ -507,7 +507,7 @@ class Engine:
 
     def status(self, *, offline: bool, timeout_s: float = 20.0) -> list[StatusRow]:
         """Journal state of every phase plus, unless offline, live probes run concurrently."""
-        journal = self._journal()
+        journal = self._journal(offline)
         outputs = journal.outputs()
         records = {p.name: journal.phases.get(p.name, PhaseRecord()) for p in self.phases}
         if offline:
@@ -545,8 +545,9 @@ class Engine:
 
     # --- helpers -----------------------------------------------------------------------------
 
-    def _journal(self) -> Journal:
-        return self.store.read_journal() or Journal(env=self.env.name)
+    def _journal(self, offline: bool = False) -> Journal:
+        store = self.store.offline() if offline else self.store
+        return store.read_journal() or Journal(env=self.env.name)
 
     def _ctx(self, phase: Phase, outputs: Mapping[str, Mapping[str, Any]]) -> PhaseContext:
         return PhaseContext(

@@ -15,6 +15,7 @@ EventKind = Literal[
     "phase_skipped",  # message: why
     "phase_failed",  # message: error; data: diagnosis, hint
     "run_finished",  # state: succeeded | failed | interrupted; data: phases, resume
+    "inventory",  # after a full `down`: state clean | leftovers; message: the listing
 ]
 
 

@@ -46,6 +46,10 @@ class StateStore(Protocol):
         """Remove whatever lock is there (mlplat unlock); returns it."""
         ...
 
+    def offline(self) -> StateStore:
+        """A store that reads only local files (for `status --offline`)."""
+        ...
+
 
 def atomic_write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temp file in the same folder and rename."""
@@ -145,3 +149,6 @@ class LocalStore:
             holder = self.read_lock()
         self.lock_path.unlink(missing_ok=True)
         return holder
+
+    def offline(self) -> LocalStore:
+        return self

@@ -1,24 +1,37 @@
-"""How commands get their collaborators. The CLI uses :meth:`Dependencies.default`; tests pass their
-own phases, store and adapters through ``CliRunner.invoke(app, ..., obj=Dependencies(...))``."""
+"""How commands get their collaborators. The CLI uses the defaults; tests pass their own phases, store,
+adapters and inventory through ``CliRunner.invoke(app, ..., obj=Dependencies(...))``."""
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eksctl_ml.adapters import Adapters
 from eksctl_ml.config.loader import Environment
 from eksctl_ml.engine.phase import Phase
 from eksctl_ml.engine.store import LocalStore, StateStore
 
+if TYPE_CHECKING:
+    from eksctl_ml.inventory import InventoryResult
+
 STATE_DIR_VAR = "MLPLAT_STATE_DIR"
+AWS_ENDPOINT_VAR = "MLPLAT_AWS_ENDPOINT"
+# The emulator accepts any credentials; fixed fake ones keep real credentials out of its reach.
+EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
 def state_root() -> Path:
     """Where per-env journals, locks, logs and generated files live: ``$MLPLAT_STATE_DIR`` or ``./.mlplat``."""
     return Path(os.environ.get(STATE_DIR_VAR) or ".mlplat")
+
+
+def emulator_state_dir(root: Path) -> Path:
+    """The embedded emulator's pid/port/log folder (``.mlplat/local/``)."""
+    return root / "local"
 
 
 def _default_phases(env: Environment) -> Sequence[Phase]:
@@ -27,17 +40,73 @@ def _default_phases(env: Environment) -> Sequence[Phase]:
     return provision_order(env)
 
 
-def _default_store(env: Environment, workdir: Path) -> StateStore:
-    return LocalStore(env.name, workdir)
+def _default_store(env: Environment, workdir: Path, adapters: Adapters) -> StateStore:
+    from eksctl_ml.adapters.aws.state_store import S3Store
+
+    cfg = env.config
+    return S3Store(env.name, _LazyAws(adapters), cfg.state_bucket(), cfg.state.key_prefix, LocalStore(env.name, workdir))
 
 
-def _default_adapters(env: Environment, workdir: Path) -> Adapters:
+class _LazyAws:
+    """Resolves ``adapters.aws`` on first use, so building a store never starts the emulator."""
+
+    def __init__(self, adapters: Adapters) -> None:
+        self._adapters = adapters
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._adapters.aws, name)
+
+
+def _default_adapters(env: Environment, root: Path) -> Adapters:
+    cfg = env.config
+    lock = threading.Lock()
+    endpoint: list[str | None] = []
+
+    def resolve_endpoint() -> str | None:
+        with lock:
+            if not endpoint:
+                endpoint.append(aws_endpoint(env, root))
+            return endpoint[0]
+
     def aws() -> object:
         from eksctl_ml.adapters.aws.session import Boto3Aws
 
-        return Boto3Aws(env.config.aws.region, env.config.aws.profile)
+        url = resolve_endpoint()
+        if url:
+            return Boto3Aws(cfg.aws.region, None, url, static_credentials=EMULATOR_CREDENTIALS)
+        return Boto3Aws(cfg.aws.region, cfg.aws.profile)
 
-    return Adapters(aws_factory=aws)  # type: ignore[arg-type]
+    def terraform() -> object:
+        from eksctl_ml.adapters.terraform.runner import CliTerraformRunner
+
+        url = resolve_endpoint()
+        variables = {"AWS_REGION": cfg.aws.region, "AWS_DEFAULT_REGION": cfg.aws.region}
+        if url:
+            variables.update(EMULATOR_CREDENTIALS, AWS_ENDPOINT_URL=url)
+        elif cfg.aws.profile:
+            variables["AWS_PROFILE"] = cfg.aws.profile
+        return CliTerraformRunner(env=variables)
+
+    return Adapters(aws_factory=aws, terraform_factory=terraform)  # type: ignore[arg-type]
+
+
+def aws_endpoint(env: Environment, root: Path) -> str | None:
+    """The AWS endpoint for ``env``: None for real AWS; for an emulator env, ``$MLPLAT_AWS_ENDPOINT`` or
+    the embedded emulator (started if it is not running)."""
+    if not env.config.aws.emulator:
+        return None
+    explicit = os.environ.get(AWS_ENDPOINT_VAR)
+    if explicit:
+        return explicit
+    from eksctl_ml.emulator import EmbeddedEmulator
+
+    return EmbeddedEmulator(emulator_state_dir(root)).start()
+
+
+def _default_inventory(env: Environment, adapters: Adapters) -> InventoryResult:
+    from eksctl_ml.inventory import find_leftovers
+
+    return find_leftovers(adapters.aws, env.name, env.config.cluster.name)
 
 
 @dataclass
@@ -45,9 +114,20 @@ class Dependencies:
     """Factories for everything a command touches outside the process."""
 
     phases: Callable[[Environment], Sequence[Phase]] = _default_phases
-    store: Callable[[Environment, Path], StateStore] = _default_store
-    adapters: Callable[[Environment, Path], Adapters] = _default_adapters
+    store: Callable[[Environment, Path, Adapters], StateStore] = _default_store
+    adapters: Callable[[Environment, Path], Adapters] | None = None
+    inventory: Callable[[Environment, Adapters], InventoryResult] | None = _default_inventory
     root: Path = field(default_factory=state_root)
 
     def workdir(self, env: Environment) -> Path:
         return self.root / env.name
+
+    def build_adapters(self, env: Environment) -> Adapters:
+        if self.adapters is not None:
+            return self.adapters(env, self.workdir(env))
+        return _default_adapters(env, self.root)
+
+
+def local_store(env: Environment, workdir: Path, adapters: Adapters) -> StateStore:
+    """A store factory keeping journal and lock only under ``.mlplat/<env>/`` (tests, offline use)."""
+    return LocalStore(env.name, workdir)

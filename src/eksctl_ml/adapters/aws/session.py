@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from eksctl_ml.adapters.aws.protocol import CallerIdentity
@@ -12,10 +13,17 @@ from eksctl_ml.errors import AwsError
 class Boto3Aws:
     """One boto3 session per env; clients are cached and safe to share across threads."""
 
-    def __init__(self, region: str, profile: str | None = None, endpoint_url: str | None = None) -> None:
+    def __init__(
+        self,
+        region: str,
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        static_credentials: Mapping[str, str] | None = None,
+    ) -> None:
         self.region = region
         self.profile = profile
         self.endpoint_url = endpoint_url
+        self._static = dict(static_credentials or {})
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._session: Any = None
@@ -26,7 +34,12 @@ class Boto3Aws:
 
         if self._session is None:
             try:
-                self._session = boto3.session.Session(profile_name=self.profile, region_name=self.region)
+                self._session = boto3.session.Session(
+                    profile_name=self.profile,
+                    region_name=self.region,
+                    aws_access_key_id=self._static.get("AWS_ACCESS_KEY_ID"),
+                    aws_secret_access_key=self._static.get("AWS_SECRET_ACCESS_KEY"),
+                )
             except botocore.exceptions.ProfileNotFound as exc:
                 raise AwsError(
                     f"AWS profile {self.profile!r} not found", hint="check aws.profile in the env file"

@@ -27,7 +27,7 @@ def doctor(
 
     loaded = load(ctx, env, config_dir, output)
     dependencies = deps(ctx)
-    adapters = dependencies.adapters(loaded, dependencies.workdir(loaded))
+    adapters = dependencies.build_adapters(loaded)
     checks = run_doctor(loaded, lambda: adapters.aws)
     failed = [c for c in checks if not c.ok]
     if output is OutputFormat.json:

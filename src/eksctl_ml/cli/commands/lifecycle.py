@@ -87,6 +87,9 @@ def down(
             console().print(intents_table("down", session.env.name, intents))
         confirm(f"DESTROY {len(intents)} phase(s) of env {session.env.name!r}?", yes)
         session.service.down(selection)
+        if session.env.config.aws.emulator and output is OutputFormat.text:
+            console().print("the embedded AWS emulator is still running (it holds nothing now); "
+                            "stop it with `mlplat local stop`")
 
 
 def plan(
@@ -150,7 +153,7 @@ def unlock(
 ) -> None:
     """Remove the environment's run lock on purpose (after a run died on another machine)."""
     with lifecycle_session(ctx, env, config_dir, OutputFormat.text, "unlock") as session:
-        holder = session.service.store.read_lock()
+        holder = session.service.lock_holder()
         if holder is None:
             console().print(f"env {session.env.name!r} is not locked")
             return
