@@ -228,3 +228,17 @@ def test_status_runs_live_checks_concurrently_with_timeout(local_env: Environmen
     offline = engine.status(offline=True)
     assert world.log == []  # offline touches nothing
     assert {r.name: r.record.state for r in offline}["network"] == PhaseState.READY
+
+
+def test_gate_sees_the_outputs_apply_just_recorded(local_env: Environment, tmp_path: Path) -> None:
+    world = World()
+    seen: list[object] = []
+
+    class Reading(ScriptedPhase):
+        def check(self, ctx):  # type: ignore[no-untyped-def]
+            seen.append(ctx.outputs.get(self.name, {}).get("id"))
+            return super().check(ctx)
+
+    engine, _, _ = make_engine(local_env, tmp_path, [Reading("network", world)])
+    assert engine.up(Selection()).ok
+    assert seen == ["network-id"]
