@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from eksctl_ml.adapters.aws.session import Boto3Aws
 from eksctl_ml.config.loader import Environment, parse_env
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,3 +27,26 @@ def env_dir(tmp_path: Path) -> Path:
     directory.mkdir()
     (directory / "test.yaml").write_text((REPO / "envs" / "local.yaml").read_text())
     return directory
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real moto server for the session (reset it per test with ``aws``)."""
+    from tests.support.moto import moto_server
+
+    with moto_server(tmp_path_factory.mktemp("moto") / "moto.log") as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def aws(moto_endpoint: str) -> Boto3Aws:
+    """A fresh emulated AWS account: the real boto3 adapter pointed at a reset moto server."""
+    from tests.support.moto import reset
+
+    reset(moto_endpoint)
+    return Boto3Aws(
+        "us-east-1",
+        None,
+        moto_endpoint,
+        static_credentials={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"},
+    )

@@ -52,7 +52,10 @@ def main() -> None:
         SavingPhase("apps", world, needs="cluster"),
     ]
     deps = Dependencies(
-        phases=lambda env: phases, adapters=lambda env, wd: fake_adapters(), root=Path(root), store=local_store,
+        phases=lambda env: phases,
+        adapters=lambda env, wd: fake_adapters(),
+        root=Path(root),
+        store=local_store,
         inventory=None,
     )
     app(args=args, prog_name="mlplat", obj=deps)

@@ -56,8 +56,10 @@ def ensure_state_bucket(aws: AwsClients, bucket: str, tags: Mapping[str, str]) -
         s3.put_public_access_block(
             Bucket=bucket,
             PublicAccessBlockConfiguration={
-                "BlockPublicAcls": True, "IgnorePublicAcls": True,
-                "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
             },
         )
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
@@ -68,7 +70,8 @@ def ensure_state_bucket(aws: AwsClients, bucket: str, tags: Mapping[str, str]) -
             },
         )
         s3.put_bucket_tagging(
-            Bucket=bucket, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in sorted({**tags, **STATE_TAGS}.items())]}
+            Bucket=bucket,
+            Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in sorted({**tags, **STATE_TAGS}.items())]},
         )
     except (ClientError, BotoCoreError) as exc:
         raise AwsError(

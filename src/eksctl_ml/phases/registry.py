@@ -103,9 +103,7 @@ def _iam_gate(ctx: PhaseContext, out: Mapping[str, Any], timeout_s: float) -> Ch
 
 
 def _cluster_gate(ctx: PhaseContext, out: Mapping[str, Any], timeout_s: float) -> CheckResult:
-    return gates.cluster_active(
-        ctx.adapters.aws, str(out["cluster_name"]), timeout_s=timeout_s, progress=ctx.progress
-    )
+    return gates.cluster_active(ctx.adapters.aws, str(out["cluster_name"]), timeout_s=timeout_s, progress=ctx.progress)
 
 
 def _nodegroups_gate(ctx: PhaseContext, out: Mapping[str, Any], timeout_s: float) -> CheckResult:
@@ -131,27 +129,39 @@ def provision_order(env: Environment) -> tuple[Phase, ...]:
     return (
         BootstrapPhase(),
         TerraformPhase(
-            "network", "VPC, public/private subnets, NAT, routes, S3 endpoint, security groups",
-            "network", _network_vars, gate=_network_gate, gate_timeout_s=600,
+            "network",
+            "VPC, public/private subnets, NAT, routes, S3 endpoint, security groups",
+            "network",
+            _network_vars,
+            gate=_network_gate,
+            gate_timeout_s=600,
         ),
         TerraformPhase(
-            "iam", "IAM roles for cluster and nodes, KMS keys, Secrets Manager secrets",
-            "iam", lambda env: {}, gate=_iam_gate,
+            "iam",
+            "IAM roles for cluster and nodes, KMS keys, Secrets Manager secrets",
+            "iam",
+            lambda env: {},
+            gate=_iam_gate,
         ),
         TerraformPhase(
-            "cluster", "EKS control plane (KMS-encrypted secrets, logging, access entries, OIDC, add-ons)",
-            "cluster", _cluster_vars,
+            "cluster",
+            "EKS control plane (KMS-encrypted secrets, logging, access entries, OIDC, add-ons)",
+            "cluster",
+            _cluster_vars,
             upstream={
                 "private_subnet_ids": ("network", "private_subnet_ids"),
                 "cluster_security_group_id": ("network", "cluster_security_group_id"),
                 "cluster_role_arn": ("iam", "cluster_role_arn"),
                 "eks_kms_key_arn": ("iam", "eks_kms_key_arn"),
             },
-            gate=_cluster_gate, gate_timeout_s=1800,
+            gate=_cluster_gate,
+            gate_timeout_s=1800,
         ),
         TerraformPhase(
-            "nodegroups", "managed node groups: CPU (M5) and GPU (NVIDIA AMI, tainted)",
-            "nodegroups", _nodegroup_vars,
+            "nodegroups",
+            "managed node groups: CPU (M5) and GPU (NVIDIA AMI, tainted)",
+            "nodegroups",
+            _nodegroup_vars,
             upstream={
                 "private_subnet_ids": ("network", "private_subnet_ids"),
                 "node_security_group_id": ("network", "node_security_group_id"),
@@ -159,11 +169,14 @@ def provision_order(env: Environment) -> tuple[Phase, ...]:
                 "gpu_node_role_arn": ("iam", "gpu_node_role_arn"),
                 "data_kms_key_arn": ("iam", "data_kms_key_arn"),
             },
-            gate=_nodegroups_gate, gate_timeout_s=1800,
+            gate=_nodegroups_gate,
+            gate_timeout_s=1800,
         ),
         TerraformPhase(
-            "storage", "EFS model cache, S3 model repository, ECR repositories, IRSA roles",
-            "storage", _storage_vars,
+            "storage",
+            "EFS model cache, S3 model repository, ECR repositories, IRSA roles",
+            "storage",
+            _storage_vars,
             upstream={
                 "vpc_id": ("network", "vpc_id"),
                 "private_subnet_ids": ("network", "private_subnet_ids"),
@@ -172,6 +185,7 @@ def provision_order(env: Environment) -> tuple[Phase, ...]:
                 "oidc_provider_arn": ("cluster", "oidc_provider_arn"),
                 "oidc_issuer_url": ("cluster", "oidc_issuer_url"),
             },
-            gate=_storage_gate, gate_timeout_s=900,
+            gate=_storage_gate,
+            gate_timeout_s=900,
         ),
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,17 +56,30 @@ def backend_config(env: Environment, stack: str) -> dict[str, str]:
     return backend
 
 
-@dataclass
 class TerraformPhase(BasePhase):
-    """A phase that applies one stack, then proves the result with a boto3 readiness gate."""
+    """A phase that applies one stack, then proves the result with a boto3 readiness gate.
 
-    name: str
-    description: str
-    stack: str
-    config_vars: ConfigVars
-    upstream: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # var -> (phase, output)
-    gate: Gate | None = None
-    gate_timeout_s: float = 1200.0
+    ``upstream`` maps a stack variable to the (phase, output) in the journal that provides it.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        description: str,
+        stack: str,
+        config_vars: ConfigVars,
+        *,
+        upstream: Mapping[str, tuple[str, str]] | None = None,
+        gate: Gate | None = None,
+        gate_timeout_s: float = 1200.0,
+    ) -> None:
+        self.name = name
+        self.description = description
+        self.stack = stack
+        self.config_vars = config_vars
+        self.upstream = dict(upstream or {})
+        self.gate = gate
+        self.gate_timeout_s = gate_timeout_s
 
     def stack_ref(self, ctx: PhaseContext) -> Stack:
         return Stack(

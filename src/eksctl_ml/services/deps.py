@@ -44,7 +44,9 @@ def _default_store(env: Environment, workdir: Path, adapters: Adapters) -> State
     from eksctl_ml.adapters.aws.state_store import S3Store
 
     cfg = env.config
-    return S3Store(env.name, _LazyAws(adapters), cfg.state_bucket(), cfg.state.key_prefix, LocalStore(env.name, workdir))
+    return S3Store(
+        env.name, _LazyAws(adapters), cfg.state_bucket(), cfg.state.key_prefix, LocalStore(env.name, workdir)
+    )
 
 
 class _LazyAws:

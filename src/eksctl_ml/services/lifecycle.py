@@ -15,9 +15,7 @@ from eksctl_ml.services.deps import Dependencies
 class LifecycleService:
     """Builds the engine for one env and turns its reports into errors the CLI edge understands."""
 
-    def __init__(
-        self, env: Environment, deps: Dependencies, sink: EventSink, resume_flags: Sequence[str] = ()
-    ) -> None:
+    def __init__(self, env: Environment, deps: Dependencies, sink: EventSink, resume_flags: Sequence[str] = ()) -> None:
         self.env = env
         self.deps = deps
         self.sink = sink
@@ -26,7 +24,12 @@ class LifecycleService:
         self.store = deps.store(env, self.workdir, self.adapters)
         flags = " ".join(resume_flags)
         self.engine = Engine(
-            env, deps.phases(env), self.store, self.adapters, sink, self.workdir,
+            env,
+            deps.phases(env),
+            self.store,
+            self.adapters,
+            sink,
+            self.workdir,
             resume_formatter=lambda cmd, phase: " ".join(
                 part for part in ("mlplat", cmd, "--env", env.name, "--from", phase, flags, "--yes") if part
             ),
@@ -63,13 +66,21 @@ class LifecycleService:
 
         result = self.deps.inventory(self.env, self.adapters)  # type: ignore[misc]
         text = render_leftovers(result)
-        self.sink.emit(Event(
-            kind="inventory", env=self.env.name, state="clean" if not result.leftovers else "leftovers",
-            message=text,
-            data={"remaining": len(result.leftovers), "unchecked": list(result.unchecked),
-                  "leftovers": [{"service": x.service, "kind": x.kind, "id": x.id, "arn": x.arn}
-                                for x in result.leftovers]},
-        ))
+        self.sink.emit(
+            Event(
+                kind="inventory",
+                env=self.env.name,
+                state="clean" if not result.leftovers else "leftovers",
+                message=text,
+                data={
+                    "remaining": len(result.leftovers),
+                    "unchecked": list(result.unchecked),
+                    "leftovers": [
+                        {"service": x.service, "kind": x.kind, "id": x.id, "arn": x.arn} for x in result.leftovers
+                    ],
+                },
+            )
+        )
         if result.leftovers:
             raise LeftoverResourcesError(
                 f"{len(result.leftovers)} resource(s) tagged mlplat:env={self.env.name} remain after down",
@@ -91,9 +102,7 @@ class LifecycleService:
 
     def _raise_on_failure(self, report: RunReport) -> RunReport:
         if report.result == "interrupted":
-            raise InterruptedRunError(
-                f"{report.error}; the journal records it", hint=f"resume with: {report.resume}"
-            )
+            raise InterruptedRunError(f"{report.error}; the journal records it", hint=f"resume with: {report.resume}")
         if report.result == "failed":
             raise PhaseError(
                 f"phase {report.failed_phase!r} failed: {report.error}",

@@ -67,8 +67,12 @@ class S3Store:
 
         try:
             self._s3.put_object(
-                Bucket=self.bucket, Key=f"{self.base}/{key}", Body=body.encode("utf-8"),
-                ContentType="application/json", ServerSideEncryption="AES256", **conditions,
+                Bucket=self.bucket,
+                Key=f"{self.base}/{key}",
+                Body=body.encode("utf-8"),
+                ContentType="application/json",
+                ServerSideEncryption="AES256",
+                **conditions,
             )
         except ClientError as exc:
             if _code(exc) in _MISSING_BUCKET:

@@ -88,8 +88,9 @@ def down(
         confirm(f"DESTROY {len(intents)} phase(s) of env {session.env.name!r}?", yes)
         session.service.down(selection)
         if session.env.config.aws.emulator and output is OutputFormat.text:
-            console().print("the embedded AWS emulator is still running (it holds nothing now); "
-                            "stop it with `mlplat local stop`")
+            console().print(
+                "the embedded AWS emulator is still running (it holds nothing now); stop it with `mlplat local stop`"
+            )
 
 
 def plan(
