@@ -25,13 +25,19 @@ class Stack:
 
 @dataclass(frozen=True)
 class PlanSummary:
-    """Result of ``plan -detailed-exitcode``."""
+    """Result of ``plan -detailed-exitcode``.
+
+    ``has_changes`` is Terraform's verdict (exit code 2); it can be true with all counts 0 when only
+    outputs change. ``resource_changes`` lists the planned resource actions, one
+    ``"<address>: <action>"`` line each (``create``, ``update``, ``delete``, ``replace``, ``read``...).
+    """
 
     has_changes: bool
     add: int = 0
     change: int = 0
     remove: int = 0
     plan_file: Path | None = None
+    resource_changes: tuple[str, ...] = ()
 
     def describe(self) -> str:
         if not self.has_changes:
