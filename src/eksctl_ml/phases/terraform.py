@@ -117,8 +117,9 @@ class TerraformPhase(BasePhase):
         summary = tf.plan(stack, self._var_file(ctx, stack))
         if not summary.has_changes:
             return PlanResult("noop", "no changes")
-        action = "create" if summary.change == 0 and summary.remove == 0 else "update"
-        return PlanResult(action, summary.describe())
+        if summary.change == 0 and summary.remove == 0:
+            return PlanResult("create", summary.describe())
+        return PlanResult("update", summary.describe())
 
     def apply(self, ctx: PhaseContext) -> Mapping[str, Any]:
         tf = ctx.adapters.terraform

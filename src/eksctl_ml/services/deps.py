@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eksctl_ml.adapters import Adapters
 from eksctl_ml.config.loader import Environment
@@ -16,6 +16,7 @@ from eksctl_ml.engine.phase import Phase
 from eksctl_ml.engine.store import LocalStore, StateStore
 
 if TYPE_CHECKING:
+    from eksctl_ml.adapters.aws.protocol import CallerIdentity
     from eksctl_ml.inventory import InventoryResult
 
 STATE_DIR_VAR = "MLPLAT_STATE_DIR"
@@ -55,8 +56,19 @@ class _LazyAws:
     def __init__(self, adapters: Adapters) -> None:
         self._adapters = adapters
 
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._adapters.aws, name)
+    @property
+    def region(self) -> str:
+        return self._adapters.aws.region
+
+    @property
+    def endpoint_url(self) -> str | None:
+        return self._adapters.aws.endpoint_url
+
+    def client(self, service: str) -> Any:
+        return self._adapters.aws.client(service)
+
+    def caller_identity(self) -> CallerIdentity:
+        return self._adapters.aws.caller_identity()
 
 
 def _default_adapters(env: Environment, root: Path) -> Adapters:

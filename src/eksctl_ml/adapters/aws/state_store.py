@@ -11,6 +11,7 @@ be no remote state without the bucket), and switches to the bucket as soon as it
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -147,10 +148,8 @@ class S3Store:
 
     def break_lock(self) -> LockInfo | None:
         holder = None
-        try:
+        with contextlib.suppress(JournalError):
             holder = self.read_lock()
-        except JournalError:
-            pass
         self._delete_lock()
         self.cache.break_lock()
         return holder
