@@ -16,8 +16,13 @@ class CallerIdentity:
 class AwsClients(Protocol):
     """boto3 clients for one env (region, profile, emulator endpoint applied)."""
 
-    region: str
-    endpoint_url: str | None
+    @property
+    def region(self) -> str: ...
+
+    @property
+    def endpoint_url(self) -> str | None:
+        """The emulator's URL, or None for real AWS."""
+        ...
 
     def client(self, service: str) -> Any:
         """A boto3 client; calls on it raise botocore errors, which callers wrap as AwsError."""
