@@ -277,3 +277,37 @@ def test_doctor_reports_each_check_with_a_fix(tmp_path: Path, env_dir: Path, mon
     ok = h.run("doctor", "--env", "test")
     assert ok.exit_code == 0, ok.output
     assert "FAIL" not in ok.output
+
+
+class LockedState(BasePhase):
+    name = "locked"
+    description = "its Terraform state is locked"
+
+    def apply(self, ctx):  # type: ignore[no-untyped-def]
+        from eksctl_ml.errors import LockHeldError
+
+        raise LockHeldError("the Terraform state of stack 'x' is locked (lock ID abc)", hint="force-unlock abc")
+
+    def destroy(self, ctx):  # type: ignore[no-untyped-def]
+        return None
+
+
+def test_held_terraform_state_lock_exits_3(tmp_path: Path, env_dir: Path) -> None:
+    h = Harness(tmp_path, env_dir, [LockedState()])
+    result = h.run("up", "--env", "test", "--yes")
+    assert result.exit_code == 3
+    assert "lock ID abc" in result.output and "force-unlock abc" in result.output
+
+
+def test_closed_output_pipe_does_not_lose_the_journal(tmp_path: Path, env_dir: Path) -> None:
+    from eksctl_ml.engine.events import Event, FanOut, Recorder
+
+    class Broken:
+        def emit(self, event: Event) -> None:
+            raise BrokenPipeError("stdout closed")
+
+    recorder = Recorder()
+    fan = FanOut([Broken(), recorder])
+    fan.emit(Event(kind="phase_progress", env="test", message="one"))
+    fan.emit(Event(kind="phase_progress", env="test", message="two"))
+    assert [e.message for e in recorder.events] == ["one", "two"]

@@ -59,6 +59,9 @@ class MlplatGroup(TyperGroup):
             raise typer.Exit(report_error(exc, json_output=app_state.json_output)) from None
         except KeyboardInterrupt:
             raise typer.Exit(report_interrupt()) from None
+        except BrokenPipeError:
+            # Whoever read our output went away (`mlplat status | head`): nothing left to tell them.
+            raise typer.Exit(1) from None
         except Exception as exc:
             # Usage errors, --help and Exit belong to click/typer (vendored or not): let them through.
             if type(exc).__module__.startswith(("click", "typer")) or state(ctx).debug:

@@ -32,12 +32,20 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+class _Console(Console):
+    """Rich turns a closed pipe into SystemExit(1), which would cut a run short mid-phase. Raise the
+    OSError instead: the engine's FanOut drops the sink and the run (and its journal) carries on."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError("output closed")
+
+
 def stdout_console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    return _Console(highlight=False, soft_wrap=False)
 
 
 def stderr_console() -> Console:
-    return Console(stderr=True, highlight=False)
+    return _Console(stderr=True, highlight=False)
 
 
 STATE_STYLE = {

@@ -34,7 +34,7 @@ from eksctl_ml.engine.lock import LockInfo
 from eksctl_ml.engine.phase import CheckResult, Phase, PhaseContext, PlanResult
 from eksctl_ml.engine.signals import interrupts_raise_keyboard_interrupt
 from eksctl_ml.engine.store import StateStore
-from eksctl_ml.errors import MlplatError, UsageError
+from eksctl_ml.errors import ExitCode, MlplatError, UsageError
 from eksctl_ml.redact import redact
 
 BUILT_STATES = frozenset(
@@ -84,6 +84,7 @@ class RunReport:
     diagnosis: str = ""
     hint: str | None = None
     resume: str | None = None
+    exit_code: int = ExitCode.PHASE_FAILED  # of the error that stopped the run
     duration_s: float = 0.0
     replaced_stale_lock: LockInfo | None = None
 
@@ -436,6 +437,7 @@ class Engine:
                 None,
             )
         except MlplatError as exc:
+            report.exit_code = exc.exit_code
             self._fail(phase, rec, journal, report, outcome, began, str(exc), getattr(exc, "diagnosis", ""), exc.hint)
         except KeyboardInterrupt:
             self._cancel.set()
@@ -456,6 +458,15 @@ class Engine:
                 state="interrupted",
                 message=report.error,
             )
+        except SystemExit:  # something decided to end the process: still leave a true journal
+            self._set(
+                rec,
+                journal,
+                state=PhaseState.INTERRUPTED,
+                ended_at=utcnow(),
+                last_error=f"process exited during {rec.step or action}",
+            )
+            raise
         except Exception as exc:  # a bug: record it so the journal is not stuck "running", then re-raise
             self._set(
                 rec,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -53,14 +54,19 @@ class EventSink(Protocol):
 
 
 class FanOut:
-    """Sends each event to several sinks."""
+    """Sends each event to several sinks. A sink that cannot write (a closed pipe, a full disk) is
+    dropped instead of failing the run: losing a display must never lose the journal."""
 
     def __init__(self, sinks: Sequence[EventSink]) -> None:
         self._sinks = list(sinks)
 
     def emit(self, event: Event) -> None:
-        for sink in self._sinks:
-            sink.emit(event)
+        for sink in list(self._sinks):
+            try:
+                sink.emit(event)
+            except OSError as exc:  # BrokenPipeError included
+                self._sinks.remove(sink)
+                logging.getLogger("eksctl_ml.events").warning("dropped output %r: %s", sink, exc)
 
 
 class Recorder:

@@ -117,9 +117,10 @@ class TerraformPhase(BasePhase):
         summary = tf.plan(stack, self._var_file(ctx, stack))
         if not summary.has_changes:
             return PlanResult("noop", "no changes")
+        details = tuple(summary.resource_changes)
         if summary.change == 0 and summary.remove == 0:
-            return PlanResult("create", summary.describe())
-        return PlanResult("update", summary.describe())
+            return PlanResult("create", summary.describe(), details)
+        return PlanResult("update", summary.describe(), details)
 
     def apply(self, ctx: PhaseContext) -> Mapping[str, Any]:
         tf = ctx.adapters.terraform

@@ -104,10 +104,12 @@ class LifecycleService:
         if report.result == "interrupted":
             raise InterruptedRunError(f"{report.error}; the journal records it", hint=f"resume with: {report.resume}")
         if report.result == "failed":
-            raise PhaseError(
+            error = PhaseError(
                 f"phase {report.failed_phase!r} failed: {report.error}",
                 phase=report.failed_phase or "",
                 diagnosis=report.diagnosis,
                 hint=(f"{report.hint}\n" if report.hint else "") + f"resume with: {report.resume}",
             )
+            error.exit_code = report.exit_code  # a held Terraform state lock stays exit 3
+            raise error
         return report
