@@ -50,7 +50,9 @@ EXPECTED: dict[str, Expected] = {
     "kubernetes_version_unsupported.yaml": Expected(
         "cluster.kubernetes_version", "unsupported Kubernetes version (got '1.22')", 7
     ),
-    "kubernetes_version_unquoted.yaml": Expected("cluster.kubernetes_version", "valid string (got 1.3)", 7),
+    "kubernetes_version_unquoted.yaml": Expected(
+        "cluster.kubernetes_version", "quote it in YAML: unquoted, 1.3 is read as a number", 7
+    ),
     "endpoints_both_off.yaml": Expected("cluster.endpoint_private_access", "public and private access are both off", 8),
     "unknown_addon.yaml": Expected("cluster.addon_versions", "unknown add-on(s) aws-ebs-csi-driverx", 7),
     "admin_role_arn_invalid.yaml": Expected("cluster.admin_role_arns", "not an IAM role ARN", 7),

@@ -152,6 +152,8 @@ def _issues_from(exc: ValidationError, source: str, root: yaml.Node | None, data
             fix = fix or "add this required field"
         elif kind == "string_type" and loc and loc[-1] == "account_id":
             fix = "quote it in YAML so leading zeros survive, e.g. '012345678901'"
+        elif kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
+            fix = f"quote it in YAML: unquoted, {value!r} is read as a number (e.g. 1.30 becomes 1.3)"
         elif isinstance(value, dict | list):
             value = None  # a whole section is not a useful "bad value"
         line = _line_of(root, loc)
