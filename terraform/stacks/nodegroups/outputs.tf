@@ -1,0 +1,14 @@
+output "node_group_names" {
+  description = "EKS node group name, keyed by pool name."
+  value       = module.nodegroups.node_group_names
+}
+
+output "node_group_arns" {
+  description = "EKS node group ARN, keyed by pool name."
+  value       = module.nodegroups.node_group_arns
+}
+
+output "launch_template_ids" {
+  description = "Launch template ID, keyed by pool name."
+  value       = module.nodegroups.launch_template_ids
+}
