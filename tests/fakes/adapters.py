@@ -94,6 +94,7 @@ class FakeHelm:
         version: str | None,
         values: Mapping[str, Any],
         timeout_s: int,
+        repo: str | None = None,
     ) -> ReleaseStatus:
         self.calls.append(("upgrade_install", release))
         old = self.releases.get((namespace, release))

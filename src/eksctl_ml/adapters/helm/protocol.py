@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
@@ -13,8 +13,11 @@ class ReleaseStatus:
     namespace: str
     revision: int
     status: str  # deployed | failed | pending-install | ...
-    chart: str
+    chart: str  # "<chart>-<version>", as `helm list` shows it
     app_version: str = ""
+    # The rendered manifest (multi-document YAML) when the call produced it (upgrade_install);
+    # empty from status(). Readiness gates read it to know which workloads the release owns.
+    manifest: str = field(default="", repr=False, compare=False)
 
 
 class HelmClient(Protocol):
@@ -31,7 +34,11 @@ class HelmClient(Protocol):
         version: str | None,
         values: Mapping[str, Any],
         timeout_s: int,
-    ) -> ReleaseStatus: ...
+        repo: str | None = None,
+    ) -> ReleaseStatus:
+        """Install or upgrade ``release``. ``chart`` is a chart name in ``repo`` (a repository URL) or,
+        when ``repo`` is None, a local chart folder or archive. ``values`` are passed as data."""
+        ...
 
     def uninstall(self, release: str, *, namespace: str, timeout_s: int) -> bool:
         """Remove the release; False if it was already gone."""
