@@ -103,12 +103,14 @@ def main(
 
 
 def _register() -> None:
-    from eksctl_ml.cli.commands import config, doctor, lifecycle, local
+    from eksctl_ml.cli.commands import access, config, doctor, lifecycle, local, releases
 
     lifecycle.register(app)
+    releases.register(app)
     app.add_typer(config.app, name="config", rich_help_panel="Setup")
     app.add_typer(local.app, name="local", rich_help_panel="Setup")
     doctor.register(app)
+    access.register(app)
 
 
 _register()
