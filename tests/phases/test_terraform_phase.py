@@ -92,9 +92,12 @@ def test_backend_config_per_stack_and_emulator_path_style(local_env: Environment
 
 
 def test_registry_order_and_stacks_exist(local_env: Environment) -> None:
+    from eksctl_ml.phases.kubernetes import CompositePhase
+
     phases = provision_order(local_env)
-    assert [p.name for p in phases] == ["bootstrap", "network", "iam", "cluster", "nodegroups", "storage"]
-    for p in phases:
+    assert [p.name for p in phases] == ["bootstrap", "network", "iam", "cluster", "nodegroups", "cni", "storage"]
+    parts = [q for p in phases for q in (p.parts if isinstance(p, CompositePhase) else [p])]
+    for p in parts:
         if isinstance(p, TerraformPhase):
             assert (terraform_root() / "stacks" / p.stack / "main.tf").is_file(), p.stack
             for upstream_phase, _ in p.upstream.values():

@@ -103,7 +103,7 @@ def main(
 
 
 def _register() -> None:
-    from eksctl_ml.cli.commands import access, config, doctor, lifecycle, local, releases
+    from eksctl_ml.cli.commands import access, config, doctor, gpu, lifecycle, local, releases
 
     lifecycle.register(app)
     releases.register(app)
@@ -111,6 +111,7 @@ def _register() -> None:
     app.add_typer(local.app, name="local", rich_help_panel="Setup")
     doctor.register(app)
     access.register(app)
+    gpu.register(app)
 
 
 _register()

@@ -1,7 +1,7 @@
 """The provision order, as data: an ordered tuple of phases. `down` is the same tuple reversed.
 
-Only phases that really work are registered; each later issue adds its own (cni, observability,
-triton, mesh, gitops slot in after `nodegroups` and `storage` in the mission's order).
+Only phases that really work are registered; later issues add theirs (observability, triton, mesh,
+gitops come after `storage` in the mission's order).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 from eksctl_ml.config.loader import Environment
 from eksctl_ml.engine.phase import CheckResult, Phase, PhaseContext
 from eksctl_ml.phases.bootstrap import BootstrapPhase
+from eksctl_ml.phases.kubernetes import CniPhase, CompositePhase, GpuNodesPart, VolumesPart
 from eksctl_ml.phases.terraform import TerraformPhase
 from eksctl_ml.readiness import aws as gates
 
@@ -157,35 +158,52 @@ def provision_order(env: Environment) -> tuple[Phase, ...]:
             gate=_cluster_gate,
             gate_timeout_s=1800,
         ),
-        TerraformPhase(
+        CompositePhase(
             "nodegroups",
-            "managed node groups: CPU (M5) and GPU (NVIDIA AMI, tainted)",
-            "nodegroups",
-            _nodegroup_vars,
-            upstream={
-                "private_subnet_ids": ("network", "private_subnet_ids"),
-                "node_security_group_id": ("network", "node_security_group_id"),
-                "cpu_node_role_arn": ("iam", "cpu_node_role_arn"),
-                "gpu_node_role_arn": ("iam", "gpu_node_role_arn"),
-                "data_kms_key_arn": ("iam", "data_kms_key_arn"),
-            },
-            gate=_nodegroups_gate,
-            gate_timeout_s=1800,
+            "managed node groups: CPU (M5) and GPU (NVIDIA AMI, tainted); NVIDIA device plugin",
+            [
+                TerraformPhase(
+                    "nodegroups",
+                    "managed node groups: CPU (M5) and GPU (NVIDIA AMI, tainted)",
+                    "nodegroups",
+                    _nodegroup_vars,
+                    upstream={
+                        "private_subnet_ids": ("network", "private_subnet_ids"),
+                        "node_security_group_id": ("network", "node_security_group_id"),
+                        "cpu_node_role_arn": ("iam", "cpu_node_role_arn"),
+                        "gpu_node_role_arn": ("iam", "gpu_node_role_arn"),
+                        "data_kms_key_arn": ("iam", "data_kms_key_arn"),
+                    },
+                    gate=_nodegroups_gate,
+                    gate_timeout_s=1800,
+                ),
+                GpuNodesPart(
+                    "nodegroups", "Kubernetes side: NVIDIA device plugin, GPUs allocatable, nvidia-smi per node"
+                ),
+            ],
         ),
-        TerraformPhase(
+        CniPhase(),
+        CompositePhase(
             "storage",
-            "EFS model cache, S3 model repository, ECR repositories, IRSA roles",
-            "storage",
-            _storage_vars,
-            upstream={
-                "vpc_id": ("network", "vpc_id"),
-                "private_subnet_ids": ("network", "private_subnet_ids"),
-                "efs_security_group_id": ("network", "efs_security_group_id"),
-                "data_kms_key_arn": ("iam", "data_kms_key_arn"),
-                "oidc_provider_arn": ("cluster", "oidc_provider_arn"),
-                "oidc_issuer_url": ("cluster", "oidc_issuer_url"),
-            },
-            gate=_storage_gate,
-            gate_timeout_s=900,
+            "EFS model cache, S3 model repository, ECR, IRSA roles; StorageClass efs-sc and claims",
+            [
+                TerraformPhase(
+                    "storage",
+                    "EFS model cache, S3 model repository, ECR repositories, IRSA roles",
+                    "storage",
+                    _storage_vars,
+                    upstream={
+                        "vpc_id": ("network", "vpc_id"),
+                        "private_subnet_ids": ("network", "private_subnet_ids"),
+                        "efs_security_group_id": ("network", "efs_security_group_id"),
+                        "data_kms_key_arn": ("iam", "data_kms_key_arn"),
+                        "oidc_provider_arn": ("cluster", "oidc_provider_arn"),
+                        "oidc_issuer_url": ("cluster", "oidc_issuer_url"),
+                    },
+                    gate=_storage_gate,
+                    gate_timeout_s=900,
+                ),
+                VolumesPart("storage", "Kubernetes side: EFS CSI ready, StorageClass efs-sc, model-cache claim"),
+            ],
         ),
     )

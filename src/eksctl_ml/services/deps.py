@@ -101,7 +101,34 @@ def _default_adapters(env: Environment, root: Path) -> Adapters:
             variables["AWS_PROFILE"] = cfg.aws.profile
         return CliTerraformRunner(env=variables)
 
-    return Adapters(aws_factory=aws, terraform_factory=terraform)  # type: ignore[arg-type]
+    built_aws: list[object] = []
+
+    def shared_aws() -> Any:
+        if not built_aws:
+            built_aws.append(aws())
+        return built_aws[0]
+
+    def kubernetes() -> object:
+        from eksctl_ml.adapters.kubernetes.client import KubeClient
+        from eksctl_ml.services.kubeaccess import kubernetes_api_client
+
+        return KubeClient(kubernetes_api_client(env, shared_aws(), root))
+
+    def helm() -> object:
+        from eksctl_ml.adapters.helm.client import helm_client_for
+        from eksctl_ml.services.kubeaccess import write_kubeconfig
+
+        # An env with a kube context talks to that context; an EKS env gets a kubeconfig whose user
+        # runs `mlplat token`, written under .mlplat/<env>/.
+        kubeconfig = None if cfg.cluster.kube_context else write_kubeconfig(env, shared_aws(), None, state_root=root)
+        return helm_client_for(env, kubeconfig, None)
+
+    return Adapters(
+        aws_factory=shared_aws,
+        terraform_factory=terraform,  # type: ignore[arg-type]
+        kubernetes_factory=kubernetes,  # type: ignore[arg-type]
+        helm_factory=helm,  # type: ignore[arg-type]
+    )
 
 
 def aws_endpoint(env: Environment, root: Path) -> str | None:
