@@ -28,8 +28,12 @@ from eksctl_ml.engine.phase import PhaseContext  # noqa: E402
 from eksctl_ml.phases.registry import provision_order  # noqa: E402
 from eksctl_ml.phases.terraform import TerraformPhase, backend_config, terraform_root  # noqa: E402
 
-CREDS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
-         "AWS_DEFAULT_REGION": "us-east-1"}
+CREDS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 def timed(argv: list[str], env: dict[str, str], cwd: Path = REPO) -> float:
@@ -45,8 +49,14 @@ def mlplat_run(state: Path, endpoint: str) -> dict[str, float]:
     times: dict[str, float] = {}
     for command in ("up", "down"):
         began = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "eksctl_ml", command, "--env", "local", "--yes", "-o", "json"],
-                              cwd=REPO, env=env, capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-m", "eksctl_ml", command, "--env", "local", "--yes", "-o", "json"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         times[f"mlplat {command} (total)"] = time.perf_counter() - began
         if proc.returncode != 0:
             raise SystemExit(f"mlplat {command} failed:\n{proc.stderr[-3000:]}")
@@ -60,8 +70,14 @@ def mlplat_run(state: Path, endpoint: str) -> dict[str, float]:
 def plain_terraform_run(work: Path, endpoint: str) -> dict[str, float]:
     env_obj = load_env("local", REPO / "envs")
     mirror = find_provider_mirror()
-    tf_env = {**os.environ, **CREDS, "AWS_ENDPOINT_URL": endpoint, "TF_IN_AUTOMATION": "1", "TF_INPUT": "0",
-              "CHECKPOINT_DISABLE": "1"}
+    tf_env = {
+        **os.environ,
+        **CREDS,
+        "AWS_ENDPOINT_URL": endpoint,
+        "TF_IN_AUTOMATION": "1",
+        "TF_INPUT": "0",
+        "CHECKPOINT_DISABLE": "1",
+    }
     if mirror:
         (work / "terraformrc").write_text(cli_config_text(mirror))
         tf_env["TF_CLI_CONFIG_FILE"] = str(work / "terraformrc")
@@ -78,12 +94,17 @@ def plain_terraform_run(work: Path, endpoint: str) -> dict[str, float]:
         chdir = f"-chdir={terraform_root() / 'stacks' / phase.stack}"
         backend = {**backend_config(env_obj, phase.stack), "key": f"plain/{phase.stack}.tfstate"}
         began = time.perf_counter()
-        timed(["terraform", chdir, "init", "-input=false", *[f"-backend-config={k}={v}" for k, v in backend.items()]],
-              data_env)
-        timed(["terraform", chdir, "apply", "-auto-approve", "-input=false", f"-var-file={var_files[phase.name]}"],
-              data_env)
-        out = subprocess.run(["terraform", chdir, "output", "-json"], env=data_env, capture_output=True, text=True,
-                             check=True)
+        timed(
+            ["terraform", chdir, "init", "-input=false", *[f"-backend-config={k}={v}" for k, v in backend.items()]],
+            data_env,
+        )
+        timed(
+            ["terraform", chdir, "apply", "-auto-approve", "-input=false", f"-var-file={var_files[phase.name]}"],
+            data_env,
+        )
+        out = subprocess.run(
+            ["terraform", chdir, "output", "-json"], env=data_env, capture_output=True, text=True, check=True
+        )
         outputs[phase.name] = {k: v["value"] for k, v in json.loads(out.stdout).items()}
         times[f"  apply {phase.name}"] = time.perf_counter() - began
     times["terraform apply loop (total)"] = time.perf_counter() - began_all
@@ -93,7 +114,8 @@ def plain_terraform_run(work: Path, endpoint: str) -> dict[str, float]:
         chdir = f"-chdir={terraform_root() / 'stacks' / phase.stack}"
         times[f"  destroy {phase.name}"] = timed(
             ["terraform", chdir, "destroy", "-auto-approve", "-input=false", f"-var-file={var_files[phase.name]}"],
-            data_env)
+            data_env,
+        )
     times["terraform destroy loop (total)"] = time.perf_counter() - began_all
     return times
 
@@ -116,8 +138,10 @@ def main() -> None:
     mlplat_total = ours["mlplat up (total)"] + ours["mlplat down (total)"]
     plain_total = plain["terraform apply loop (total)"] + plain["terraform destroy loop (total)"]
     ratio = mlplat_total / plain_total
-    print(f"mlplat up+down {mlplat_total:.1f} s vs terraform loop {plain_total:.1f} s: ratio {ratio:.2f} "
-          f"({'meets' if ratio <= 1.10 else 'MISSES'} the 1.10 target)")
+    print(
+        f"mlplat up+down {mlplat_total:.1f} s vs terraform loop {plain_total:.1f} s: ratio {ratio:.2f} "
+        f"({'meets' if ratio <= 1.10 else 'MISSES'} the 1.10 target)"
+    )
 
 
 if __name__ == "__main__":

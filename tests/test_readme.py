@@ -27,7 +27,19 @@ def test_every_command_in_the_readme_exists() -> None:
 
     from eksctl_ml.cli import app
 
-    for command in ("up", "down", "plan", "status", "unlock", "doctor", "config", "local", "releases", "kubeconfig",
-                    "token", "gpu-check"):
+    for command in (
+        "up",
+        "down",
+        "plan",
+        "status",
+        "unlock",
+        "doctor",
+        "config",
+        "local",
+        "releases",
+        "kubeconfig",
+        "token",
+        "gpu-check",
+    ):
         assert f"`mlplat {command}" in (REPO / "README.md").read_text()
         assert CliRunner().invoke(app, [command, "--help"]).exit_code == 0, command

@@ -34,8 +34,11 @@ class Harness:
         self.env_dir = env_dir
         self.aws = aws or FakeAws()
         self.deps = Dependencies(
-            phases=lambda env: phases, adapters=lambda env, wd: fake_adapters(self.aws), root=self.root,
-            store=local_store, inventory=None,
+            phases=lambda env: phases,
+            adapters=lambda env, wd: fake_adapters(self.aws),
+            root=self.root,
+            store=local_store,
+            inventory=None,
         )
 
     def run(self, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]

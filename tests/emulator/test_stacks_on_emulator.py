@@ -6,7 +6,10 @@ creator's access entry, so the module must skip it (a duplicate entry fails with
 the emulator alike). State lives in the emulator's S3 with ``use_lockfile``.
 
 Checked: apply, a second ``plan -detailed-exitcode`` returning 0, an in-place update that also
-converges, the outputs against what the emulator holds, and a clean destroy.
+converges, the outputs against what the emulator holds, and a clean destroy. The managed add-ons are
+split around the nodes: the cluster stack installs only the DaemonSet add-ons (vpc-cni, kube-proxy,
+eks-pod-identity-agent); coredns and aws-efs-csi-driver, whose pods need nodes, come with the
+nodegroups stack, after its node groups.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ ADDONS = {
     "eks-pod-identity-agent": "v1.3.4-eksbuild.1",
     "aws-efs-csi-driver": "v2.1.4-eksbuild.1",
 }
+AFTER_NODES = ("coredns", "aws-efs-csi-driver")  # Deployments: installed by the nodegroups stack
+BEFORE_NODES = tuple(name for name in ADDONS if name not in AFTER_NODES)  # DaemonSets: the cluster stack
 
 
 def cluster_vars(network: Network, deployer_arn: str) -> dict[str, Any]:
@@ -57,7 +62,9 @@ def cluster_vars(network: Network, deployer_arn: str) -> dict[str, Any]:
     }
 
 
-def nodegroup_vars(network: Network) -> dict[str, Any]:
+def nodegroup_vars(network: Network, addon_versions: dict[str, str], efs_csi_role_arn: str) -> dict[str, Any]:
+    """The nodegroups stack's variables: ``addon_versions`` is the cluster stack's map (config),
+    ``efs_csi_role_arn`` the cluster stack's output."""
     return {
         "env": "it",
         "cluster_name": CLUSTER,
@@ -93,6 +100,8 @@ def nodegroup_vars(network: Network) -> dict[str, Any]:
         "cpu_node_role_arn": network.node_role_arn,
         "gpu_node_role_arn": network.node_role_arn,
         "data_kms_key_arn": network.kms_key_arn,
+        "addon_versions": addon_versions,
+        "efs_csi_role_arn": efs_csi_role_arn,
     }
 
 
@@ -202,12 +211,13 @@ def test_cluster_and_nodegroups_stacks_converge_and_destroy_clean(
     (log_group,) = clients("logs").describe_log_groups(logGroupNamePrefix=f"/aws/eks/{CLUSTER}/")["logGroups"]
     assert (log_group["logGroupName"], log_group["kmsKeyId"]) == (f"/aws/eks/{CLUSTER}/cluster", network.kms_key_arn)
     assert set(eks.list_access_entries(clusterName=CLUSTER)["accessEntries"]) == {deployer_arn, network.admin_role_arn}
-    addons = {name: eks.describe_addon(clusterName=CLUSTER, addonName=name)["addon"] for name in ADDONS}
-    assert {name: addon["addonVersion"] for name, addon in addons.items()} == ADDONS
+    # Only the add-ons that do not need nodes: coredns and the EFS CSI driver would stay DEGRADED on EKS.
+    assert sorted(eks.list_addons(clusterName=CLUSTER)["addons"]) == sorted(BEFORE_NODES)
+    addons = {name: eks.describe_addon(clusterName=CLUSTER, addonName=name)["addon"] for name in BEFORE_NODES}
+    assert {name: addon["addonVersion"] for name, addon in addons.items()} == {n: ADDONS[n] for n in BEFORE_NODES}
     assert addons["vpc-cni"]["serviceAccountRoleArn"] == out["vpc_cni_role_arn"]
-    assert addons["aws-efs-csi-driver"]["serviceAccountRoleArn"] == out["efs_csi_role_arn"]
     assert json.loads(addons["vpc-cni"]["configurationValues"])["enableNetworkPolicy"] == "true"
-    assert addons["coredns"]["tags"]["mlplat:cluster"] == CLUSTER
+    assert addons["kube-proxy"]["tags"]["mlplat:cluster"] == CLUSTER
 
     # The IRSA roles trust the cluster's OIDC provider for their service accounts only.
     issuer = out["oidc_issuer_url"].removeprefix("https://")
@@ -246,12 +256,24 @@ def test_cluster_and_nodegroups_stacks_converge_and_destroy_clean(
     ]
 
     # -- node groups --------------------------------------------------------------------------------
-    node_variables = nodegroup_vars(network)
+    # Fed as the runner feeds it: the cluster stack's add-on map and its efs_csi_role_arn output.
+    node_variables = nodegroup_vars(network, variables["addon_versions"], out["efs_csi_role_arn"])
     nodegroups.apply(node_variables)
     nodegroups.plan_exit_code()
 
     ng_out = nodegroups.outputs()
     assert ng_out["node_group_names"] == {"cpu": f"{CLUSTER}-cpu", "gpu": f"{CLUSTER}-gpu"}
+    assert ng_out["addon_versions_installed"] == {name: ADDONS[name] for name in AFTER_NODES}
+    assert sorted(eks.list_addons(clusterName=CLUSTER)["addons"]) == sorted(ADDONS)
+    late = {name: eks.describe_addon(clusterName=CLUSTER, addonName=name)["addon"] for name in AFTER_NODES}
+    assert late["aws-efs-csi-driver"]["serviceAccountRoleArn"] == out["efs_csi_role_arn"]
+    assert "serviceAccountRoleArn" not in late["coredns"]
+    assert late["coredns"]["tags"]["mlplat:cluster"] == CLUSTER
+    groups = [
+        eks.describe_nodegroup(clusterName=CLUSTER, nodegroupName=n)["nodegroup"]
+        for n in ng_out["node_group_names"].values()
+    ]
+    assert min(addon["createdAt"] for addon in late.values()) >= max(group["createdAt"] for group in groups)
     gpu = eks.describe_nodegroup(clusterName=CLUSTER, nodegroupName=f"{CLUSTER}-gpu")["nodegroup"]
     assert ng_out["node_group_arns"]["gpu"] == gpu["nodegroupArn"]
     assert gpu["amiType"] == "AL2023_x86_64_NVIDIA"
@@ -275,6 +297,7 @@ def test_cluster_and_nodegroups_stacks_converge_and_destroy_clean(
     # -- teardown in reverse order ---------------------------------------------------------------
     nodegroups.destroy()
     assert eks.list_nodegroups(clusterName=CLUSTER)["nodegroups"] == []
+    assert sorted(eks.list_addons(clusterName=CLUSTER)["addons"]) == sorted(BEFORE_NODES)
     cluster_sg = described["resourcesVpcConfig"]["clusterSecurityGroupId"]
     cluster.destroy()
 

@@ -31,15 +31,19 @@ class Cli:
         self.state = state
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MLPLAT_"))},
-            "MLPLAT_STATE_DIR": str(state), "NO_COLOR": "1", "COLUMNS": "200", "PYTHONUNBUFFERED": "1",
+            "MLPLAT_STATE_DIR": str(state),
+            "NO_COLOR": "1",
+            "COLUMNS": "200",
+            "PYTHONUNBUFFERED": "1",
         }
 
     def argv(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "eksctl_ml", *args]
 
     def run(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(self.argv(*args), cwd=REPO, env=self.env, capture_output=True, text=True,
-                              timeout=timeout, check=False)
+        return subprocess.run(
+            self.argv(*args), cwd=REPO, env=self.env, capture_output=True, text=True, timeout=timeout, check=False
+        )
 
     def events(self, *args: str) -> tuple[int, list[dict[str, Any]], str]:
         proc = self.run(*args, "--output", "json")
@@ -52,14 +56,24 @@ class Cli:
     def s3(self) -> Any:
         import boto3
 
-        return boto3.client("s3", endpoint_url=self.endpoint(), region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint(),
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
     def ec2(self) -> Any:
         import boto3
 
-        return boto3.client("ec2", endpoint_url=self.endpoint(), region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        return boto3.client(
+            "ec2",
+            endpoint_url=self.endpoint(),
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +97,8 @@ def test_up_plan_lock_down(cli: Cli) -> None:
     assert code == 0, err
     outcomes = {p["name"]: p for p in finished(events)["phases"]}
     assert [(n, o["state"]) for n, o in outcomes.items()] == [
-        (p, "skipped" if p in K8S_ONLY else "ready") for p in PHASES]
+        (p, "skipped" if p in K8S_ONLY else "ready") for p in PHASES
+    ]
     assert outcomes["cni"]["message"] == "no Kubernetes API for env local"
     assert "Kubernetes side skipped: no Kubernetes API for env local" in outcomes["storage"]["message"]
 
@@ -94,12 +109,19 @@ def test_up_plan_lock_down(cli: Cli) -> None:
 
     status = cli.run("status", "--env", "local", "--output", "json")
     assert [(p["name"], p["live"]) for p in json.loads(status.stdout)["phases"]] == [
-        (p, "skipped" if p in K8S_ONLY else "ready") for p in PHASES]
+        (p, "skipped" if p in K8S_ONLY else "ready") for p in PHASES
+    ]
 
     # Another run holds the storage stack's Terraform state lock: down refuses with exit 3, changing nothing.
     lock_key = "mlplat/local/storage.tfstate.tflock"
-    lock = {"ID": "11111111-2222-3333-4444-555555555555", "Operation": "OperationTypeApply",
-            "Who": "someone@elsewhere", "Version": "1.11.4", "Created": "2026-01-01T00:00:00Z", "Path": lock_key}
+    lock = {
+        "ID": "11111111-2222-3333-4444-555555555555",
+        "Operation": "OperationTypeApply",
+        "Who": "someone@elsewhere",
+        "Version": "1.11.4",
+        "Created": "2026-01-01T00:00:00Z",
+        "Path": lock_key,
+    }
     cli.s3().put_object(Bucket=STATE_BUCKET, Key=lock_key, Body=json.dumps(lock).encode())
     held = cli.run("down", "--env", "local", "--yes", "--only", "storage")
     assert held.returncode == 3, held.stderr
@@ -109,20 +131,30 @@ def test_up_plan_lock_down(cli: Cli) -> None:
     code, events, err = cli.events("down", "--env", "local", "--yes")
     assert code == 0, err
     assert [(p["name"], p["state"]) for p in finished(events)["phases"]] == [
-        (p, "skipped" if p in K8S_ONLY else "destroyed") for p in reversed(PHASES)]
+        (p, "skipped" if p in K8S_ONLY else "destroyed") for p in reversed(PHASES)
+    ]
     inventory = next(e for e in events if e["event"] == "inventory")
     assert inventory["state"] == "clean" and inventory["remaining"] == 0
     assert inventory["message"].startswith("0 resources remain")
 
 
 def test_interrupted_during_cluster_then_rerun_creates_nothing_twice(cli: Cli) -> None:
-    proc = subprocess.Popen(cli.argv("up", "--env", "local", "--yes", "--output", "json"), cwd=REPO, env=cli.env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cli.argv("up", "--env", "local", "--yes", "--output", "json"),
+        cwd=REPO,
+        env=cli.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     for line in proc.stdout:
         event = json.loads(line)
-        if event["event"] == "phase_progress" and event.get("phase") == "cluster" and "creating" in event.get(
-                "message", ""):
+        if (
+            event["event"] == "phase_progress"
+            and event.get("phase") == "cluster"
+            and "creating" in event.get("message", "")
+        ):
             proc.send_signal(signal.SIGINT)
             break
     rest, err = proc.communicate(timeout=300)
@@ -136,8 +168,13 @@ def test_interrupted_during_cluster_then_rerun_creates_nothing_twice(cli: Cli) -
     assert outcomes["network"]["message"].startswith("unchanged")  # re-checked, not re-applied
     import boto3
 
-    eks = boto3.client("eks", endpoint_url=cli.endpoint(), region_name="us-east-1",
-                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    eks = boto3.client(
+        "eks",
+        endpoint_url=cli.endpoint(),
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     assert eks.list_clusters()["clusters"] == ["mlplat-local"]
     vpcs = cli.ec2().describe_vpcs(Filters=[{"Name": "tag:mlplat:env", "Values": ["local"]}])["Vpcs"]
     assert len(vpcs) == 1

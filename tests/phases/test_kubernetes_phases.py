@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.fakes.adapters import FakeHelm, fake_adapters
 
 from eksctl_ml.adapters.helm.protocol import ReleaseStatus
 from eksctl_ml.adapters.kubernetes.protocol import NodeInfo
@@ -18,7 +19,6 @@ from eksctl_ml.config.loader import Environment, parse_env
 from eksctl_ml.engine.phase import CheckResult, PhaseContext
 from eksctl_ml.phases.kubernetes import CniPhase, CompositePhase, GpuNodesPart, VolumesPart, parse_gpu_lines
 from eksctl_ml.phases.registry import provision_order
-from tests.fakes.adapters import FakeHelm, fake_adapters
 
 GPU_LOG = (
     'MLPLAT_GPU node=ip-1 index=0 uuid=GPU-1 model="NVIDIA A10G" driver=550.54.15 cuda=12.4 image_cuda=12.4.1 '
@@ -70,21 +70,32 @@ class FakeCluster:
 
 
 def gpu_node(name: str, instance_type: str, gpus: int) -> NodeInfo:
-    return NodeInfo(name=name, ready=True, instance_type=instance_type, labels={"mlplat.io/pool": "gpu"},
-                    taints=(), gpus_allocatable=gpus)
+    return NodeInfo(
+        name=name,
+        ready=True,
+        instance_type=instance_type,
+        labels={"mlplat.io/pool": "gpu"},
+        taints=(),
+        gpus_allocatable=gpus,
+    )
 
 
 @pytest.fixture
 def eks_env(local_env: Environment) -> Environment:
     """The local env with a kube context, so Kubernetes parts apply."""
-    text = local_env.source.read_text().replace("  kubernetes_version: \"1.32\"",
-                                                "  kubernetes_version: \"1.32\"\n  kube_context: kind-mlplat")
+    text = local_env.source.read_text().replace(
+        '  kubernetes_version: "1.32"', '  kubernetes_version: "1.32"\n  kube_context: kind-mlplat'
+    )
     return Environment("local", local_env.source, parse_env(text, "local.yaml"))
 
 
 def ctx(env: Environment, helm: FakeHelm, kube: FakeCluster, outputs: dict[str, Any] | None = None) -> PhaseContext:
-    return PhaseContext(env=env, workdir=Path("/nonexistent"), outputs=outputs or {},
-                        adapters=fake_adapters(helm_factory=lambda: helm, kubernetes_factory=lambda: kube))
+    return PhaseContext(
+        env=env,
+        workdir=Path("/nonexistent"),
+        outputs=outputs or {},
+        adapters=fake_adapters(helm_factory=lambda: helm, kubernetes_factory=lambda: kube),
+    )
 
 
 def test_local_env_skips_kubernetes_parts_and_says_why(local_env: Environment) -> None:
@@ -119,8 +130,11 @@ def test_gpu_part_reports_allocatable_mismatch_without_running_jobs(eks_env: Env
 
 
 def test_gpu_check_failure_lines_fail_the_gate(eks_env: Environment) -> None:
-    kube = FakeCluster(nodes=[gpu_node("ip-1", "g5.xlarge", 1)], ready={"*"},
-                       logs="MLPLAT_GPU_SUMMARY node=ip-1 ok=false gpus=0 expected=1 reason=nvidia-smi-failed\n")
+    kube = FakeCluster(
+        nodes=[gpu_node("ip-1", "g5.xlarge", 1)],
+        ready={"*"},
+        logs="MLPLAT_GPU_SUMMARY node=ip-1 ok=false gpus=0 expected=1 reason=nvidia-smi-failed\n",
+    )
     result = GpuNodesPart("nodegroups", "k").check(ctx(eks_env, ManifestHelm(), kube))
     assert not result.ok and "reason=nvidia-smi-failed" in result.diagnosis
 
@@ -134,8 +148,11 @@ def test_cni_gate_waits_for_calico_only_when_enabled(eks_env: Environment) -> No
     kube = FakeCluster(ready={"DaemonSet/kube-system/aws-node", "Deployment/kube-system/cni-metrics-helper"})
     result = CniPhase().check(ctx(eks_env, FakeHelm(), kube))
     assert result.ok and kube.calls == ["DaemonSet/kube-system/aws-node", "Deployment/kube-system/cni-metrics-helper"]
-    calico = Environment("local", eks_env.source, eks_env.config.model_copy(
-        update={"features": eks_env.config.features.model_copy(update={"calico": True})}))
+    calico = Environment(
+        "local",
+        eks_env.source,
+        eks_env.config.model_copy(update={"features": eks_env.config.features.model_copy(update={"calico": True})}),
+    )
     result = CniPhase().check(ctx(calico, FakeHelm(), kube))
     assert not result.ok and "calico-node" in result.summary
 
@@ -151,14 +168,16 @@ def test_volumes_part_passes_the_efs_id_and_gates_on_the_verify_job(eks_env: Env
     assert outputs["verify_jobs"] == ["mlplat-storage-job-1"]
     c.outputs = {"storage": {**c.outputs["storage"], **outputs}}
     assert part.check(c).ok
-    assert kube.calls[-2:] == ["pvc/mlplat-system/model-cache", "job/mlplat-system/mlplat-storage-job-1"] or \
-        any(call.startswith("job/") for call in kube.calls)
+    assert kube.calls[-2:] == ["pvc/mlplat-system/model-cache", "job/mlplat-system/mlplat-storage-job-1"] or any(
+        call.startswith("job/") for call in kube.calls
+    )
 
 
 def test_parse_gpu_lines() -> None:
     gpus, failures = parse_gpu_lines(GPU_LOG + "noise\n")
     assert [(g.node, g.model, g.driver, g.cuda, g.memory_mib) for g in gpus] == [
-        ("ip-1", "NVIDIA A10G", "550.54.15", "12.4", "23028")]
+        ("ip-1", "NVIDIA A10G", "550.54.15", "12.4", "23028")
+    ]
     assert failures == []
 
 
@@ -174,7 +193,9 @@ def test_gpu_check_command_refuses_env_without_kubernetes_api(env_dir: Path, tmp
     assert "no Kubernetes API for env test" in result.output and "kube_context" in result.output
 
 
-def test_gpu_check_command_prints_the_table(eks_env: Environment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gpu_check_command_prints_the_table(
+    eks_env: Environment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from typer.testing import CliRunner
 
     from eksctl_ml.cli import app
@@ -183,11 +204,18 @@ def test_gpu_check_command_prints_the_table(eks_env: Environment, tmp_path: Path
     env_dir = tmp_path / "envs"
     env_dir.mkdir()
     (env_dir / "gpu.yaml").write_text(
-        eks_env.source.read_text().replace('kubernetes_version: "1.32"', 'kubernetes_version: "1.32"\n  kube_context: kind-x'))
+        eks_env.source.read_text().replace(
+            'kubernetes_version: "1.32"', 'kubernetes_version: "1.32"\n  kube_context: kind-x'
+        )
+    )
     kube = FakeCluster(nodes=[gpu_node("ip-1", "g5.xlarge", 1)], ready={"*"})
     helm = ManifestHelm()
-    deps = Dependencies(adapters=lambda env, wd: fake_adapters(helm_factory=lambda: helm, kubernetes_factory=lambda: kube),
-                        store=local_store, inventory=None, root=tmp_path / "state")
+    deps = Dependencies(
+        adapters=lambda env, wd: fake_adapters(helm_factory=lambda: helm, kubernetes_factory=lambda: kube),
+        store=local_store,
+        inventory=None,
+        root=tmp_path / "state",
+    )
     monkeypatch.setenv("COLUMNS", "200")
     result = CliRunner().invoke(app, ["gpu-check", "--env", "gpu", "--config-dir", str(env_dir)], obj=deps)
     assert result.exit_code == 0, result.output

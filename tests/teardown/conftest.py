@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from kubernetes import client
 from pytest_httpserver import HTTPServer
 
 from eksctl_ml.adapters.aws.session import Boto3Aws
 from eksctl_ml.adapters.helm.protocol import ReleaseStatus
 from eksctl_ml.errors import HelmError
-from kubernetes import client
 from tests.teardown.fake_kube import FakeKubeApi
 
 REGION = "us-east-1"

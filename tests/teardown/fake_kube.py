@@ -33,9 +33,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from werkzeug import Request, Response
-
 from kubernetes import client
+from werkzeug import Request, Response
 
 # (group, version, plural) -> (Kind, namespaced)
 RESOURCES: dict[tuple[str, str, str], tuple[str, bool]] = {

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from eksctl_ml.adapters.aws.session import Boto3Aws
 from kubernetes import client
+
+from eksctl_ml.adapters.aws.session import Boto3Aws
 
 LB_CLEANUP = "service.kubernetes.io/load-balancer-cleanup"
 PVC_PROTECTION = "kubernetes.io/pvc-protection"

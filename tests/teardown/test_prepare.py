@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from kubernetes import client
 
 from eksctl_ml.adapters.aws.session import Boto3Aws
 from eksctl_ml.adapters.kubernetes.teardown import prepare_cluster_for_destroy
 from eksctl_ml.errors import KubernetesError
-from kubernetes import client
 from tests.support.moto import free_port
 from tests.teardown import objects as o
 from tests.teardown.conftest import FakeClock, FakeHelm

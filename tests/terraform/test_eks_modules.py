@@ -57,6 +57,9 @@ class Workspace:
             self._jobs[("test", module)] = self._pool.submit(self._run, module, ["test"], 300)
         for config in CONFIGS:
             self._jobs[("validate", config)] = self._pool.submit(self._run, config, ["validate"], 120)
+        # Dependency graph from the configuration alone (no provider calls, no backend: modules only).
+        for module in MODULES_WITH_TESTS:
+            self._jobs[("graph", module)] = self._pool.submit(self._run, module, ["graph"], 60)
 
     def result(self, kind: str, config: str) -> subprocess.CompletedProcess[str]:
         self.start_all()
@@ -96,6 +99,23 @@ def test_terraform_test_suite(workspace: Workspace, module: str) -> None:
     assert "0 failed" in result.stdout and " passed" in result.stdout, result.stdout
 
 
+def _graph_edges(dot: str) -> set[tuple[str, str]]:
+    """``(from, to)`` pairs of ``terraform graph`` (DOT): ``from`` depends on ``to``."""
+    import re
+
+    return set(re.findall(r'^\s*"([^"]+)" -> "([^"]+)";?$', dot, re.M))
+
+
+def test_addons_that_need_nodes_come_after_the_node_groups(workspace: Workspace) -> None:
+    """coredns and aws-efs-csi-driver (Deployments) are created after the node groups, by the nodegroups
+    module; the cluster keeps the DaemonSet add-ons, which do not wait for nodes (vpc-cni must precede
+    them). Which add-on lives where is asserted by the modules' terraform tests."""
+    edges = _graph_edges(workspace.result("graph", "modules/nodegroups").stdout)
+    assert ("aws_eks_addon.after_nodes", "aws_eks_node_group.this") in edges, edges
+    eks_nodes = {node for edge in _graph_edges(workspace.result("graph", "modules/eks").stdout) for node in edge}
+    assert "aws_eks_addon.before_nodes" in eks_nodes and "aws_eks_addon.this" not in eks_nodes, eks_nodes
+
+
 def test_versions_pin_only_the_aws_provider() -> None:
     repo_tf = Path(__file__).resolve().parents[2] / "terraform"
     for config in CONFIGS:
@@ -133,7 +153,8 @@ def test_stack_contract_names() -> None:
     assert names("stacks/nodegroups", "variable", "variables.tf") == common | {
         "kubernetes_version", "node_groups", "private_subnet_ids", "node_security_group_id",
         "cpu_node_role_arn", "gpu_node_role_arn", "data_kms_key_arn",
+        "addon_versions", "efs_csi_role_arn",  # add-ons that need nodes (config; cluster stack output)
     }  # fmt: skip
     assert names("stacks/nodegroups", "output", "outputs.tf") == {
-        "node_group_names", "node_group_arns", "launch_template_ids",
+        "node_group_names", "node_group_arns", "launch_template_ids", "addon_versions_installed",
     }  # fmt: skip

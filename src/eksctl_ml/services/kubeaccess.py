@@ -54,9 +54,7 @@ def cluster_endpoint(aws: AwsClients, cluster_name: str, *, env_name: str | None
         cluster = aws.client("eks").describe_cluster(name=cluster_name)["cluster"]
     except botocore.exceptions.ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-            raise PreflightError(
-                f"EKS cluster {cluster_name!r} does not exist in {aws.region}", hint=build
-            ) from exc
+            raise PreflightError(f"EKS cluster {cluster_name!r} does not exist in {aws.region}", hint=build) from exc
         raise AwsError(f"could not describe EKS cluster {cluster_name!r}", detail=str(exc)) from exc
     except botocore.exceptions.NoCredentialsError as exc:
         raise AwsError(
@@ -288,4 +286,3 @@ def _client_from_kube_context(context: str) -> Any:
             detail=str(exc),
             hint="check cluster.kube_context in the env file (`kubectl config get-contexts`) and $KUBECONFIG",
         ) from exc
-

@@ -15,7 +15,10 @@ def register(app: typer.Typer) -> None:
 
 
 def gpu_check(
-    ctx: typer.Context, env: EnvOption = None, config_dir: ConfigDirOption = None, output: OutputOption = OutputFormat.text
+    ctx: typer.Context,
+    env: EnvOption = None,
+    config_dir: ConfigDirOption = None,
+    output: OutputOption = OutputFormat.text,
 ) -> None:
     """Run a Job pinned to each GPU node that calls nvidia-smi; print GPU model, driver and CUDA version.
 
@@ -28,8 +31,15 @@ def gpu_check(
     loaded = load(ctx, env, config_dir, output)
     verdict, gpus = run(loaded, deps(ctx))
     if output is OutputFormat.json:
-        print_json({"env": loaded.name, "ok": verdict.ok, "summary": verdict.summary, "diagnosis": verdict.diagnosis,
-                    "gpus": [g.__dict__ for g in gpus]})
+        print_json(
+            {
+                "env": loaded.name,
+                "ok": verdict.ok,
+                "summary": verdict.summary,
+                "diagnosis": verdict.diagnosis,
+                "gpus": [g.__dict__ for g in gpus],
+            }
+        )
     else:
         table = Table(title=f"mlplat gpu-check · env {loaded.name}", title_justify="left")
         for column in ("node", "GPU", "driver", "CUDA", "memory (MiB)"):
