@@ -60,6 +60,8 @@ def _nodegroup_vars(env: Environment) -> Mapping[str, Any]:
     groups = env.config.node_groups
     return {
         "kubernetes_version": env.config.cluster.kubernetes_version,
+        # coredns and the EFS CSI driver run pods, so they are installed after the nodes exist
+        "addon_versions": dict(env.config.cluster.addon_versions),
         "node_groups": {
             key: {
                 "instance_types": list(group.instance_types),
@@ -173,6 +175,7 @@ def provision_order(env: Environment) -> tuple[Phase, ...]:
                         "cpu_node_role_arn": ("iam", "cpu_node_role_arn"),
                         "gpu_node_role_arn": ("iam", "gpu_node_role_arn"),
                         "data_kms_key_arn": ("iam", "data_kms_key_arn"),
+                        "efs_csi_role_arn": ("cluster", "efs_csi_role_arn"),
                     },
                     gate=_nodegroups_gate,
                     gate_timeout_s=1800,

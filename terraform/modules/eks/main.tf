@@ -38,7 +38,10 @@ locals {
     )
   })
 
-  # Per add-on settings; the version comes from var.addon_versions.
+  # Add-ons installed with the control plane, before any node exists: DaemonSets that nodes need
+  # (vpc-cni, or nodes never become Ready) or that merely wait for nodes. coredns and
+  # aws-efs-csi-driver run Deployments that stay DEGRADED until nodes run their pods: the
+  # nodegroups module installs them after the node groups. The version comes from var.addon_versions.
   addons = {
     "vpc-cni" = {
       service_account_role_arn = module.vpc_cni_irsa.arn
@@ -50,14 +53,6 @@ locals {
     }
     "eks-pod-identity-agent" = {
       service_account_role_arn = null
-      configuration_values     = null
-    }
-    "coredns" = {
-      service_account_role_arn = null
-      configuration_values     = null
-    }
-    "aws-efs-csi-driver" = {
-      service_account_role_arn = module.efs_csi_irsa.arn
       configuration_values     = null
     }
   }
@@ -155,7 +150,9 @@ resource "aws_iam_openid_connect_provider" "this" {
   tags = merge(var.tags, { Name = "${var.cluster_name}-eks-irsa" })
 }
 
-# Add-on service-account roles, from the shared IRSA role module.
+# Add-on service-account roles, from the shared IRSA role module. The EFS CSI role is created here,
+# with the OIDC provider, but the aws-efs-csi-driver add-on that uses it is installed by the
+# nodegroups stack (efs_csi_role_arn output -> its efs_csi_role_arn variable).
 module "vpc_cni_irsa" {
   source = "../security/modules/irsa-role"
 
@@ -183,10 +180,10 @@ module "efs_csi_irsa" {
 }
 
 ################################################################################
-# Managed add-ons
+# Managed add-ons (those that come before nodes; see local.addons)
 ################################################################################
 
-resource "aws_eks_addon" "this" {
+resource "aws_eks_addon" "before_nodes" {
   for_each = local.addons
 
   cluster_name                = aws_eks_cluster.this.name
@@ -199,6 +196,33 @@ resource "aws_eks_addon" "this" {
 
   tags = var.tags
 
-  # The add-on roles must carry their policies before the add-on pods start using them.
-  depends_on = [module.vpc_cni_irsa, module.efs_csi_irsa]
+  # The add-on role must carry its policy before the add-on pods start using it.
+  depends_on = [module.vpc_cni_irsa]
+}
+
+# Until the add-ons were split around the node groups, all five lived in aws_eks_addon.this. Keep the
+# three that stay here, and forget (do not delete) coredns and aws-efs-csi-driver: deleting them would
+# take cluster DNS and EFS mounts down until the nodegroups stack recreates them. That stack must then
+# import them once (see README, "Upgrading an existing cluster").
+moved {
+  from = aws_eks_addon.this["vpc-cni"]
+  to   = aws_eks_addon.before_nodes["vpc-cni"]
+}
+
+moved {
+  from = aws_eks_addon.this["kube-proxy"]
+  to   = aws_eks_addon.before_nodes["kube-proxy"]
+}
+
+moved {
+  from = aws_eks_addon.this["eks-pod-identity-agent"]
+  to   = aws_eks_addon.before_nodes["eks-pod-identity-agent"]
+}
+
+removed {
+  from = aws_eks_addon.this
+
+  lifecycle {
+    destroy = false
+  }
 }

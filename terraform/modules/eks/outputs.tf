@@ -54,8 +54,8 @@ output "cloudwatch_log_group_name" {
 }
 
 output "addon_versions" {
-  description = "Installed version of each managed add-on, keyed by add-on name."
-  value       = { for name, addon in aws_eks_addon.this : name => addon.addon_version }
+  description = "Installed version of each managed add-on of this module (vpc-cni, kube-proxy, eks-pod-identity-agent), keyed by add-on name."
+  value       = { for name, addon in aws_eks_addon.before_nodes : name => addon.addon_version }
 }
 
 output "admin_access_entry_principals" {

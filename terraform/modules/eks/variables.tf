@@ -136,15 +136,15 @@ variable "secrets_kms_key_arn" {
 }
 
 variable "addon_versions" {
-  description = "Pinned versions of the managed add-ons, keyed by add-on name: vpc-cni, coredns, kube-proxy, eks-pod-identity-agent, aws-efs-csi-driver."
+  description = "Pinned versions of the managed add-ons, keyed by add-on name. This module installs vpc-cni, kube-proxy and eks-pod-identity-agent (required keys); coredns and aws-efs-csi-driver may be present (the environment's full map) and are installed after the nodes by modules/nodegroups."
   type        = map(string)
 
   validation {
     condition = (
-      length(setsubtract(["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-efs-csi-driver"], keys(var.addon_versions))) == 0 &&
+      length(setsubtract(["vpc-cni", "kube-proxy", "eks-pod-identity-agent"], keys(var.addon_versions))) == 0 &&
       length(setsubtract(keys(var.addon_versions), ["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-efs-csi-driver"])) == 0
     )
-    error_message = "addon_versions must have exactly the keys vpc-cni, coredns, kube-proxy, eks-pod-identity-agent and aws-efs-csi-driver."
+    error_message = "addon_versions must have the keys vpc-cni, kube-proxy and eks-pod-identity-agent, and may only add coredns and aws-efs-csi-driver (installed by modules/nodegroups)."
   }
 
   validation {

@@ -8,6 +8,19 @@ locals {
 
   # Node group and launch template names (node group names are limited to 63 characters).
   names = { for key, _ in var.node_groups : key => "${substr(var.cluster_name, 0, 50)}-${key}" }
+
+  # Managed add-ons whose pods need nodes: coredns and the EFS CSI controller are Deployments that stay
+  # DEGRADED (and make the provider wait, then time out) until nodes run them, so they are installed
+  # here, after the node groups. The DaemonSet add-ons (vpc-cni, kube-proxy, eks-pod-identity-agent)
+  # come with the cluster (modules/eks): nodes need vpc-cni to become Ready.
+  addons = {
+    "coredns" = {
+      service_account_role_arn = null
+    }
+    "aws-efs-csi-driver" = {
+      service_account_role_arn = var.efs_csi_role_arn
+    }
+  }
 }
 
 resource "aws_launch_template" "this" {
@@ -103,4 +116,25 @@ resource "aws_eks_node_group" "this" {
     # The cluster autoscaler (or an operator) owns the current size once the group exists.
     ignore_changes = [scaling_config[0].desired_size]
   }
+}
+
+################################################################################
+# Managed add-ons that need nodes (after the node groups)
+################################################################################
+
+resource "aws_eks_addon" "after_nodes" {
+  for_each = local.addons
+
+  cluster_name                = var.cluster_name
+  addon_name                  = each.key
+  addon_version               = var.addon_versions[each.key]
+  service_account_role_arn    = each.value.service_account_role_arn
+  resolve_conflicts_on_create = "OVERWRITE"
+  resolve_conflicts_on_update = "OVERWRITE"
+
+  tags = var.tags
+
+  # Created once the node groups are ACTIVE (their nodes have joined), so the add-on pods can be
+  # scheduled and the add-on reaches ACTIVE; destroyed before the node groups.
+  depends_on = [aws_eks_node_group.this]
 }

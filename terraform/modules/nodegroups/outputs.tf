@@ -22,3 +22,8 @@ output "autoscaling_group_names" {
   description = "Auto Scaling groups EKS created for each node group, keyed by pool name."
   value       = { for key, group in aws_eks_node_group.this : key => try(group.resources[0].autoscaling_groups[*].name, []) }
 }
+
+output "addon_versions" {
+  description = "Installed version of each managed add-on of this module (coredns, aws-efs-csi-driver), keyed by add-on name."
+  value       = { for name, addon in aws_eks_addon.after_nodes : name => addon.addon_version }
+}

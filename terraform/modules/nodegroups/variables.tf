@@ -137,6 +137,31 @@ variable "node_groups" {
   }
 }
 
+variable "addon_versions" {
+  description = "Pinned versions of the managed add-ons, keyed by add-on name (the environment's full map is fine). This module installs coredns and aws-efs-csi-driver, after the node groups; the other keys are ignored (modules/eks installs those)."
+  type        = map(string)
+
+  validation {
+    condition     = alltrue([for name in ["coredns", "aws-efs-csi-driver"] : contains(keys(var.addon_versions), name)])
+    error_message = "addon_versions must have the keys coredns and aws-efs-csi-driver."
+  }
+
+  validation {
+    condition     = alltrue([for name, version in var.addon_versions : can(regex("^v[0-9]+\\.[0-9]+\\.[0-9]+-eksbuild\\.[0-9]+$", version)) if contains(["coredns", "aws-efs-csi-driver"], name)])
+    error_message = "The coredns and aws-efs-csi-driver versions must be EKS add-on versions such as v1.11.4-eksbuild.2."
+  }
+}
+
+variable "efs_csi_role_arn" {
+  description = "IRSA role ARN of the aws-efs-csi-driver add-on (AmazonEFSCSIDriverPolicy); modules/eks creates it (efs_csi_role_arn output)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.efs_csi_role_arn))
+    error_message = "efs_csi_role_arn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)."
+  }
+}
+
 variable "max_unavailable_percentage" {
   description = "Share of the nodes of a group that a rolling update may replace at once, in percent."
   type        = number

@@ -94,7 +94,7 @@ variable "admin_role_arns" {
 }
 
 variable "addon_versions" {
-  description = "Pinned managed add-on versions keyed by add-on: vpc-cni, coredns, kube-proxy, eks-pod-identity-agent, aws-efs-csi-driver."
+  description = "Pinned managed add-on versions keyed by add-on: vpc-cni, coredns, kube-proxy, eks-pod-identity-agent, aws-efs-csi-driver. This stack installs vpc-cni, kube-proxy and eks-pod-identity-agent; the nodegroups stack installs coredns and aws-efs-csi-driver after the nodes."
   type        = map(string)
 }
 

@@ -12,3 +12,8 @@ output "launch_template_ids" {
   description = "Launch template ID, keyed by pool name."
   value       = module.nodegroups.launch_template_ids
 }
+
+output "addon_versions_installed" {
+  description = "Installed version of each managed add-on of this stack (coredns, aws-efs-csi-driver), keyed by add-on name."
+  value       = module.nodegroups.addon_versions
+}

@@ -66,8 +66,18 @@ variable "node_groups" {
   }))
 }
 
+variable "addon_versions" {
+  description = "Pinned managed add-on versions keyed by add-on (the same map as the cluster stack's). This stack installs coredns and aws-efs-csi-driver, after the node groups; the other keys are ignored."
+  type        = map(string)
+
+  validation {
+    condition     = alltrue([for name in ["coredns", "aws-efs-csi-driver"] : contains(keys(var.addon_versions), name)])
+    error_message = "addon_versions must have the keys coredns and aws-efs-csi-driver."
+  }
+}
+
 ################################################################################
-# Upstream outputs (network and iam stacks)
+# Upstream outputs (network, iam and cluster stacks)
 ################################################################################
 
 variable "private_subnet_ids" {
@@ -92,5 +102,10 @@ variable "gpu_node_role_arn" {
 
 variable "data_kms_key_arn" {
   description = "KMS key (iam stack) encrypting the nodes' EBS volumes."
+  type        = string
+}
+
+variable "efs_csi_role_arn" {
+  description = "IRSA role of the aws-efs-csi-driver add-on, from the cluster stack (efs_csi_role_arn output)."
   type        = string
 }

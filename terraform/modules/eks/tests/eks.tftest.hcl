@@ -176,32 +176,42 @@ run "admins_addons_irsa_and_tags" {
   }
 
   assert {
-    condition     = toset(keys(aws_eks_addon.this)) == toset(["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-efs-csi-driver"])
-    error_message = "All five managed add-ons must be installed."
+    condition     = toset(keys(aws_eks_addon.before_nodes)) == toset(["vpc-cni", "kube-proxy", "eks-pod-identity-agent"])
+    error_message = "The cluster installs exactly the add-ons that come before nodes: vpc-cni, kube-proxy, eks-pod-identity-agent."
   }
 
   assert {
-    condition     = alltrue([for name, addon in aws_eks_addon.this : addon.addon_version == var.addon_versions[name]])
+    condition     = !contains(keys(aws_eks_addon.before_nodes), "coredns") && !contains(keys(aws_eks_addon.before_nodes), "aws-efs-csi-driver")
+    error_message = "coredns and aws-efs-csi-driver need nodes: modules/nodegroups installs them, not the cluster."
+  }
+
+  assert {
+    condition     = output.addon_versions == { "vpc-cni" = "v1.19.2-eksbuild.1", "kube-proxy" = "v1.32.0-eksbuild.2", "eks-pod-identity-agent" = "v1.3.4-eksbuild.1" }
+    error_message = "The addon_versions output must list the cluster's add-ons only."
+  }
+
+  assert {
+    condition     = alltrue([for name, addon in aws_eks_addon.before_nodes : addon.addon_version == var.addon_versions[name]])
     error_message = "Add-on versions must come from addon_versions."
   }
 
   assert {
-    condition     = alltrue([for addon in values(aws_eks_addon.this) : addon.resolve_conflicts_on_create == "OVERWRITE" && addon.resolve_conflicts_on_update == "OVERWRITE"])
+    condition     = alltrue([for addon in values(aws_eks_addon.before_nodes) : addon.resolve_conflicts_on_create == "OVERWRITE" && addon.resolve_conflicts_on_update == "OVERWRITE"])
     error_message = "Add-ons must overwrite conflicting self-managed configuration."
   }
 
   assert {
-    condition     = aws_eks_addon.this["vpc-cni"].service_account_role_arn == "arn:aws:iam::123456789012:role/mlplat-test-vpc-cni" && aws_eks_addon.this["aws-efs-csi-driver"].service_account_role_arn == "arn:aws:iam::123456789012:role/mlplat-test-efs-csi"
-    error_message = "vpc-cni and aws-efs-csi-driver must run with their IRSA roles."
+    condition     = aws_eks_addon.before_nodes["vpc-cni"].service_account_role_arn == "arn:aws:iam::123456789012:role/mlplat-test-vpc-cni" && aws_eks_addon.before_nodes["kube-proxy"].service_account_role_arn == null
+    error_message = "vpc-cni must run with its IRSA role (the EFS CSI role is output for the nodegroups stack)."
   }
 
   assert {
-    condition     = jsondecode(aws_eks_addon.this["vpc-cni"].configuration_values).enableNetworkPolicy == "true"
+    condition     = jsondecode(aws_eks_addon.before_nodes["vpc-cni"].configuration_values).enableNetworkPolicy == "true"
     error_message = "The VPC CNI must enforce network policies by default."
   }
 
   assert {
-    condition     = jsondecode(aws_eks_addon.this["vpc-cni"].configuration_values).env.ENABLE_PREFIX_DELEGATION == "false"
+    condition     = jsondecode(aws_eks_addon.before_nodes["vpc-cni"].configuration_values).env.ENABLE_PREFIX_DELEGATION == "false"
     error_message = "Prefix delegation must be off by default."
   }
 
@@ -209,9 +219,6 @@ run "admins_addons_irsa_and_tags" {
     condition     = one(aws_iam_openid_connect_provider.this.client_id_list) == "sts.amazonaws.com" && aws_iam_openid_connect_provider.this.url == "https://oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
     error_message = "The OIDC provider must federate the cluster issuer for sts.amazonaws.com."
   }
-
-
-
 
   assert {
     condition     = output.oidc_issuer_url == "https://oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF" && output.vpc_cni_role_arn == "arn:aws:iam::123456789012:role/mlplat-test-vpc-cni" && output.efs_csi_role_arn == "arn:aws:iam::123456789012:role/mlplat-test-efs-csi"
@@ -222,7 +229,7 @@ run "admins_addons_irsa_and_tags" {
     condition = alltrue([
       for tags in concat(
         [aws_eks_cluster.this.tags, aws_cloudwatch_log_group.this.tags, aws_iam_openid_connect_provider.this.tags],
-        [for addon in values(aws_eks_addon.this) : addon.tags],
+        [for addon in values(aws_eks_addon.before_nodes) : addon.tags],
         [for entry in values(aws_eks_access_entry.this) : entry.tags],
       ) : tags["mlplat:env"] == "test" && tags["team"] == "ml-platform"
     ])
@@ -246,12 +253,12 @@ run "vpc_cni_prefix_delegation_and_no_network_policy" {
   }
 
   assert {
-    condition     = jsondecode(aws_eks_addon.this["vpc-cni"].configuration_values).enableNetworkPolicy == "false"
+    condition     = jsondecode(aws_eks_addon.before_nodes["vpc-cni"].configuration_values).enableNetworkPolicy == "false"
     error_message = "enableNetworkPolicy must follow vpc_cni_enable_network_policy."
   }
 
   assert {
-    condition     = jsondecode(aws_eks_addon.this["vpc-cni"].configuration_values).env == { ENABLE_PREFIX_DELEGATION = "true", WARM_PREFIX_TARGET = "1" }
+    condition     = jsondecode(aws_eks_addon.before_nodes["vpc-cni"].configuration_values).env == { ENABLE_PREFIX_DELEGATION = "true", WARM_PREFIX_TARGET = "1" }
     error_message = "Prefix delegation must set ENABLE_PREFIX_DELEGATION and WARM_PREFIX_TARGET."
   }
 }
@@ -273,6 +280,39 @@ run "rejects_invalid_inputs" {
     var.authentication_mode,
     var.addon_versions,
   ]
+}
+
+# The cluster needs only the keys of its own add-ons; the environment's full map is accepted too.
+run "accepts_addon_versions_without_the_after_node_addons" {
+  command = plan
+
+  variables {
+    addon_versions = {
+      "vpc-cni"                = "v1.19.2-eksbuild.1"
+      "kube-proxy"             = "v1.32.0-eksbuild.2"
+      "eks-pod-identity-agent" = "v1.3.4-eksbuild.1"
+    }
+  }
+
+  assert {
+    condition     = toset(keys(aws_eks_addon.before_nodes)) == toset(["vpc-cni", "kube-proxy", "eks-pod-identity-agent"])
+    error_message = "The cluster's add-ons must not need coredns or aws-efs-csi-driver pins."
+  }
+}
+
+run "rejects_unknown_addon_names" {
+  command = plan
+
+  variables {
+    addon_versions = {
+      "vpc-cni"                = "v1.19.2-eksbuild.1"
+      "kube-proxy"             = "v1.32.0-eksbuild.2"
+      "eks-pod-identity-agent" = "v1.3.4-eksbuild.1"
+      "aws-ebs-csi-driver"     = "v1.38.1-eksbuild.1"
+    }
+  }
+
+  expect_failures = [var.addon_versions]
 }
 
 run "rejects_a_cluster_without_any_endpoint" {

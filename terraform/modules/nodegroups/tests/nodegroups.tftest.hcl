@@ -15,6 +15,12 @@ mock_provider "aws" {
       arn = "arn:aws:eks:us-east-1:123456789012:nodegroup/mlplat-test/pool/0a1b2c3d-1111-2222-3333-444455556666"
     }
   }
+
+  mock_resource "aws_eks_addon" {
+    defaults = {
+      arn = "arn:aws:eks:us-east-1:123456789012:addon/mlplat-test/coredns/0a1b2c3d-1111-2222-3333-444455556666"
+    }
+  }
 }
 
 variables {
@@ -25,6 +31,15 @@ variables {
   cpu_node_role_arn      = "arn:aws:iam::123456789012:role/mlplat-test-cpu-node"
   gpu_node_role_arn      = "arn:aws:iam::123456789012:role/mlplat-test-gpu-node"
   data_kms_key_arn       = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666"
+  efs_csi_role_arn       = "arn:aws:iam::123456789012:role/mlplat-test-efs-csi"
+  # The environment's full map, as the cluster stack gets it: only coredns and aws-efs-csi-driver are used here.
+  addon_versions = {
+    "vpc-cni"                = "v1.19.2-eksbuild.1"
+    "coredns"                = "v1.11.4-eksbuild.2"
+    "kube-proxy"             = "v1.32.0-eksbuild.2"
+    "eks-pod-identity-agent" = "v1.3.4-eksbuild.1"
+    "aws-efs-csi-driver"     = "v2.1.4-eksbuild.1"
+  }
   tags = {
     "mlplat:env" = "test"
     team         = "ml-platform"
@@ -114,6 +129,69 @@ run "gpu_and_cpu_groups" {
     condition     = output.launch_template_ids["gpu"] == "lt-0a1b2c3d4e5f60001" && startswith(output.node_group_arns["cpu"], "arn:aws:eks:")
     error_message = "The launch template and node group outputs must be keyed by pool."
   }
+}
+
+# coredns and aws-efs-csi-driver run Deployments that need nodes: they are installed here, after the
+# node groups (depends_on; tests/terraform/test_eks_modules.py checks the edge in `terraform graph`).
+run "addons_that_need_nodes" {
+  command = apply
+
+  assert {
+    condition     = toset(keys(aws_eks_addon.after_nodes)) == toset(["coredns", "aws-efs-csi-driver"])
+    error_message = "Exactly coredns and aws-efs-csi-driver are installed with the node groups (the DaemonSet add-ons come with the cluster)."
+  }
+
+  assert {
+    condition     = alltrue([for name, addon in aws_eks_addon.after_nodes : addon.addon_version == var.addon_versions[name] && addon.addon_name == name && addon.cluster_name == "mlplat-test"])
+    error_message = "Add-on versions must come from addon_versions, on the node groups' cluster."
+  }
+
+  assert {
+    condition     = alltrue([for addon in values(aws_eks_addon.after_nodes) : addon.resolve_conflicts_on_create == "OVERWRITE" && addon.resolve_conflicts_on_update == "OVERWRITE"])
+    error_message = "Add-ons must overwrite conflicting self-managed configuration."
+  }
+
+  assert {
+    condition     = aws_eks_addon.after_nodes["aws-efs-csi-driver"].service_account_role_arn == var.efs_csi_role_arn && aws_eks_addon.after_nodes["coredns"].service_account_role_arn == null
+    error_message = "The EFS CSI driver must run with the IRSA role passed in (efs_csi_role_arn); coredns needs none."
+  }
+
+  assert {
+    condition     = alltrue([for addon in values(aws_eks_addon.after_nodes) : addon.tags["mlplat:env"] == "test" && addon.tags["team"] == "ml-platform"])
+    error_message = "Add-ons must carry the module tags."
+  }
+
+  assert {
+    condition     = output.addon_versions == { "coredns" = "v1.11.4-eksbuild.2", "aws-efs-csi-driver" = "v2.1.4-eksbuild.1" }
+    error_message = "The addon_versions output must map each installed add-on to its version."
+  }
+}
+
+run "rejects_missing_addon_pins_and_a_bad_efs_csi_role" {
+  command = plan
+
+  variables {
+    addon_versions = {
+      "vpc-cni" = "v1.19.2-eksbuild.1"
+      "coredns" = "v1.11.4-eksbuild.2"
+    }
+    efs_csi_role_arn = "mlplat-test-efs-csi"
+  }
+
+  expect_failures = [var.addon_versions, var.efs_csi_role_arn]
+}
+
+run "rejects_an_unpinned_addon_version" {
+  command = plan
+
+  variables {
+    addon_versions = {
+      "coredns"            = "latest"
+      "aws-efs-csi-driver" = "v2.1.4-eksbuild.1"
+    }
+  }
+
+  expect_failures = [var.addon_versions]
 }
 
 run "launch_templates_encrypt_disks_and_require_imdsv2" {
