@@ -1,15 +1,8 @@
-"""A real moto server for the inventory tests, reset before each test, and an AwsClients double for it."""
+"""The suite's shared moto server (tests/conftest.py), reset before each test, and an AwsClients double for it."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -61,40 +54,6 @@ class MotoAws:
     def caller_identity(self) -> CallerIdentity:
         ident = self.client("sts").get_caller_identity()
         return CallerIdentity(ident["Account"], ident["Arn"], ident["UserId"])
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``moto_server`` on a free port for the whole session (AWS managed IAM policies loaded)."""
-    server = Path(sys.executable).with_name("moto_server")
-    if not server.exists():
-        pytest.skip("moto_server is not installed in this virtual environment")
-    port = _free_port()
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
-    env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
-    with log.open("wb") as out:
-        proc = subprocess.Popen([str(server), "-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=out, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1):  # noqa: S310 - local URL
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"moto_server did not start: {log.read_text(errors='replace')[-2000:]}")
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.kill()  # our own child, holding nothing worth a graceful stop (terminate takes seconds)
-        proc.wait()
 
 
 @pytest.fixture(scope="session")

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -53,39 +46,7 @@ class MotoAws:
         return CallerIdentity(ident["Account"], ident["Arn"], ident["UserId"])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
-def moto_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoAws]:
-    """A real moto server on a free port, for one session; killed at the end."""
-    server = Path(sys.executable).with_name("moto_server")
-    if not server.exists():
-        pytest.skip("moto_server is not installed in this virtual environment")
-    port = _free_port()
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
-    env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
-    with log.open("wb") as out:
-        proc = subprocess.Popen([str(server), "-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=out, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1):  # noqa: S310 - local URL
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"moto_server did not start:\n{log.read_text()}")
-                time.sleep(0.05)
-        yield MotoAws(url)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def moto_aws(moto_endpoint: str) -> MotoAws:
+    """The suite's shared moto server (tests/conftest.py); tests use unique names instead of resets."""
+    return MotoAws(moto_endpoint)
