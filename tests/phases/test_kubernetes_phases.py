@@ -220,3 +220,39 @@ def test_gpu_check_command_prints_the_table(
     result = CliRunner().invoke(app, ["gpu-check", "--env", "gpu", "--config-dir", str(env_dir)], obj=deps)
     assert result.exit_code == 0, result.output
     assert "NVIDIA A10G" in result.output and "550.54.15" in result.output and "12.4" in result.output
+
+
+@dataclass
+class _Report:
+    ok: bool
+
+    def render(self) -> str:
+        return "1 load balancer remains: k8s-default-web-123 (service default/web)"
+
+
+def test_nodegroups_destroy_clears_the_cluster_first_and_stops_if_lbs_remain(
+    eks_env: Environment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eksctl_ml.adapters.kubernetes import teardown
+    from eksctl_ml.errors import PhaseError
+
+    seen: dict[str, Any] = {}
+
+    def fake_prepare(api_client: Any, aws: Any, helm: Any, cluster: str, releases: Any, **kw: Any) -> _Report:
+        seen.update(cluster=cluster, releases=list(releases))
+        return _Report(ok=seen.get("ok", False))
+
+    monkeypatch.setattr(teardown, "prepare_cluster_for_destroy", fake_prepare)
+    helm = ManifestHelm()
+    part = GpuNodesPart("nodegroups", "Kubernetes side")
+    c = ctx(eks_env, helm, FakeCluster())
+    with pytest.raises(PhaseError, match="block the VPC") as info:
+        part.destroy(c)
+    assert "k8s-default-web-123" in info.value.diagnosis
+    assert ("uninstall", "nvidia-device-plugin") not in helm.calls  # nothing removed before the LBs are gone
+    assert seen["cluster"] == "mlplat-local"
+    names = [name for name, _ in seen["releases"]]
+    assert "nvidia-device-plugin" not in names and "mlplat-storage" in names  # later phases' releases, install order
+    seen["ok"] = True
+    part.destroy(c)
+    assert ("uninstall", "nvidia-device-plugin") in helm.calls
