@@ -44,6 +44,7 @@ class HelmPart(BasePhase):
     """Installs the catalog's releases for ``release_phase``; subclasses add the readiness gate."""
 
     release_phase = ""
+    timeout_s = ROLLOUT_TIMEOUT_S  # per wait in the gate
 
     def __init__(self, name: str, description: str) -> None:
         self.name = name
@@ -226,7 +227,7 @@ class CniPhase(HelmPart):
             waits.append(("DaemonSet", "calico-system", "calico-node"))
         return _all(
             [
-                kube.wait_for_rollout(kind, ns, name, timeout_s=ROLLOUT_TIMEOUT_S, progress=ctx.progress)
+                kube.wait_for_rollout(kind, ns, name, timeout_s=self.timeout_s, progress=ctx.progress)
                 for kind, ns, name in waits
             ]
         )
@@ -260,15 +261,15 @@ class VolumesPart(HelmPart):
         namespace = next((r.namespace for r in self._releases(ctx) if r.name == "mlplat-storage"), "mlplat-system")
         results = [
             kube.wait_for_rollout(
-                "Deployment", "kube-system", "efs-csi-controller", timeout_s=ROLLOUT_TIMEOUT_S, progress=ctx.progress
+                "Deployment", "kube-system", "efs-csi-controller", timeout_s=self.timeout_s, progress=ctx.progress
             ),
             kube.wait_for_rollout(
-                "DaemonSet", "kube-system", "efs-csi-node", timeout_s=ROLLOUT_TIMEOUT_S, progress=ctx.progress
+                "DaemonSet", "kube-system", "efs-csi-node", timeout_s=self.timeout_s, progress=ctx.progress
             ),
-            kube.wait_pvc_bound(namespace, "model-cache", timeout_s=ROLLOUT_TIMEOUT_S, progress=ctx.progress),
+            kube.wait_pvc_bound(namespace, "model-cache", timeout_s=self.timeout_s, progress=ctx.progress),
         ]
         for job in ctx.outputs.get(self.name, {}).get("verify_jobs", []):
-            results.append(kube.wait_job_complete(namespace, job, timeout_s=JOB_TIMEOUT_S, progress=ctx.progress))
+            results.append(kube.wait_job_complete(namespace, job, timeout_s=self.timeout_s, progress=ctx.progress))
         return _all(results)
 
 
