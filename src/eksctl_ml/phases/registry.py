@@ -156,6 +156,8 @@ def provision_order(env: Environment) -> tuple[Phase, ...]:
                 "cluster_security_group_id": ("network", "cluster_security_group_id"),
                 "cluster_role_arn": ("iam", "cluster_role_arn"),
                 "eks_kms_key_arn": ("iam", "eks_kms_key_arn"),
+                # the data key's policy admits CloudWatch Logs: encrypt the control-plane log group
+                "cloudwatch_log_kms_key_arn": ("iam", "data_kms_key_arn"),
             },
             gate=_cluster_gate,
             gate_timeout_s=1800,
