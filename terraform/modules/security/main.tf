@@ -197,7 +197,8 @@ resource "aws_kms_alias" "data" {
 ################################################################################
 
 resource "aws_secretsmanager_secret" "alertmanager" {
-  name                    = "${var.name}/alertmanager/receivers"
+  # unique suffix: see the generated-secret module (recovery window vs. the next `up`)
+  name_prefix             = "${var.name}/alertmanager/receivers-"
   description             = "Alertmanager receiver credentials of ${var.name} (Slack webhook, PagerDuty routing key)"
   kms_key_id              = aws_kms_key.data.arn
   recovery_window_in_days = var.recovery_window_in_days

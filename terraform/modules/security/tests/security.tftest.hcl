@@ -116,7 +116,7 @@ run "kms_keys_and_secrets" {
   }
 
   assert {
-    condition     = aws_secretsmanager_secret.alertmanager.name == "mlplat-test/alertmanager/receivers"
+    condition     = aws_secretsmanager_secret.alertmanager.name_prefix == "mlplat-test/alertmanager/receivers-"
     error_message = "Unexpected secret name."
   }
 

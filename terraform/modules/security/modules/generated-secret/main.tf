@@ -8,7 +8,10 @@ ephemeral "aws_secretsmanager_random_password" "this" {
 }
 
 resource "aws_secretsmanager_secret" "this" {
-  name                    = var.name
+  # A unique suffix: a destroyed secret stays "scheduled for deletion" for its recovery window, and a
+  # fixed name would make the next `up` of the same env fail with ResourceExistsException until then.
+  # Consumers get the ARN from the outputs, never the name.
+  name_prefix             = "${var.name}-"
   description             = var.description
   kms_key_id              = var.kms_key_arn
   recovery_window_in_days = var.recovery_window_in_days

@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Name of the Secrets Manager secret."
+  description = "Name prefix of the Secrets Manager secret (a unique suffix is appended)."
   type        = string
 
   validation {
