@@ -1,10 +1,12 @@
-"""Fixtures of the embedded-emulator tests: one patched emulator per session, boto3 clients on it."""
+"""Fixtures of the embedded-emulator tests: one patched emulator per session, boto3 clients on it, and
+the folder where the stacks test saves its plans for checkov (``stack_plans``)."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import boto3
 import pytest
 
 from eksctl_ml.emulator import EmbeddedEmulator, EmulatorInfo
+from tests.terraform.checkov_scan import Scan, find_checkov, run_checkov
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -130,3 +133,41 @@ def network(clients: ClientFactory, unique_name: str) -> Network:
 @pytest.fixture
 def state_dir(tmp_path: Path) -> Path:
     return tmp_path / ".mlplat" / "local"
+
+
+@dataclass
+class StackPlans:
+    """``terraform show -json`` of the post-apply plan of each stack the emulator test applies (cluster,
+    nodegroups), and checkov's scan of them, started in the background as soon as the last plan is saved
+    (it then overlaps the destroy). Filled by the stacks test, read by the checkov test after it."""
+
+    folder: Path
+    scan_wanted: bool
+    pool: ThreadPoolExecutor
+    plans: dict[str, Path] = field(default_factory=dict)
+    scan: Future[Scan] | None = None
+
+    def save(self, name: str, plan_json: str) -> Path:
+        path = self.folder / f"{name}.json"
+        path.write_text(plan_json, encoding="utf-8")
+        self.plans[name] = path
+        return path
+
+    def start_scan(self) -> None:
+        """checkov over every saved plan, in a worker thread (only when a test of this session wants it)."""
+        binary = find_checkov()
+        if self.scan_wanted and binary is not None and self.scan is None:
+            self.scan = self.pool.submit(run_checkov, binary, [self.plans[name] for name in sorted(self.plans)])
+
+
+@pytest.fixture(scope="session")
+def stack_plans(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackPlans]:
+    # The scan starts early only when a checkov test of this folder is selected (else it would only cost CPU).
+    wanted = any(
+        "checkov" in item.name and "stack_plans" in getattr(item, "fixturenames", ()) for item in request.session.items
+    )
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkov")
+    try:
+        yield StackPlans(tmp_path_factory.mktemp("stack-plans"), wanted, pool)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

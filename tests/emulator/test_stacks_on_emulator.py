@@ -10,6 +10,13 @@ converges, the outputs against what the emulator holds, and a clean destroy. The
 split around the nodes: the cluster stack installs only the DaemonSet add-ons (vpc-cni, kube-proxy,
 eks-pod-identity-agent); coredns and aws-efs-csi-driver, whose pods need nodes, come with the
 nodegroups stack, after its node groups.
+
+checkov: the ``show -json`` of each stack's post-apply second plan (every value known, as in
+tests/terraform's scan of the network, iam and storage stacks) is saved (``stack_plans``); checkov scans
+them in the background during the destroy, and the test after the lifecycle one asserts that nothing
+fails outside terraform/.checkov-skips.yaml. The cluster plan is the first one (the dev-like settings:
+public endpoint open to 0.0.0.0/0, three log types), fed like the runner feeds it, including
+``cloudwatch_log_kms_key_arn`` (the iam stack's data key).
 """
 
 from __future__ import annotations
@@ -22,8 +29,9 @@ from typing import Any
 import pytest
 
 from eksctl_ml.emulator import EmbeddedEmulator, EmulatorInfo
-from tests.emulator.conftest import ACCOUNT, REGION, ClientFactory, Network, make_network
+from tests.emulator.conftest import ACCOUNT, REGION, ClientFactory, Network, StackPlans, make_network
 from tests.emulator.tfsupport import TIMINGS, copy_terraform_tree, needs_terraform, run_terraform, terraform_env
+from tests.terraform.checkov_scan import SCANNED_ON_EMULATOR, find_checkov, load_skips, run_checkov, unexpected_findings
 
 pytestmark = [pytest.mark.slow, needs_terraform]
 
@@ -134,14 +142,19 @@ class Stack:
         self.vars.write_text(json.dumps(variables))
         run_terraform(["apply", "-auto-approve", "-input=false", f"-var-file={self.vars}"], cwd=self.dir, env=self.env)
 
-    def plan_exit_code(self) -> int:
+    def plan_exit_code(self, saved: StackPlans | None = None) -> int:
+        """A second plan, which must be empty; with ``saved``, its ``show -json`` is kept for checkov."""
+        plan_file = self.vars.with_suffix(".tfplan")
         result = run_terraform(
-            ["plan", "-detailed-exitcode", "-input=false", f"-var-file={self.vars}"],
+            ["plan", "-detailed-exitcode", "-input=false", f"-var-file={self.vars}", f"-out={plan_file}"],
             cwd=self.dir,
             env=self.env,
             ok_codes=(0, 2),
         )
         assert result.returncode == 0, f"second plan of {self.name} is not empty:\n{result.stdout[-8000:]}"
+        if saved is not None:
+            shown = run_terraform(["show", "-json", str(plan_file)], cwd=self.dir, env=self.env, timeout=60)
+            saved.save(self.name, shown.stdout)
         return result.returncode
 
     def outputs(self) -> dict[str, Any]:
@@ -158,6 +171,7 @@ def test_cluster_and_nodegroups_stacks_converge_and_destroy_clean(
     launcher: EmbeddedEmulator,
     emulator: EmulatorInfo,
     client_cache: ClientFactory,
+    stack_plans: StackPlans,
     tmp_path: Path,
 ) -> None:
     launcher.reset()
@@ -190,7 +204,7 @@ def test_cluster_and_nodegroups_stacks_converge_and_destroy_clean(
             future.result()
     variables = cluster_vars(network, deployer_arn)
     cluster.apply(variables)
-    cluster.plan_exit_code()
+    cluster.plan_exit_code(stack_plans)
 
     out = cluster.outputs()
     described = eks.describe_cluster(name=CLUSTER)["cluster"]
@@ -259,7 +273,8 @@ def test_cluster_and_nodegroups_stacks_converge_and_destroy_clean(
     # Fed as the runner feeds it: the cluster stack's add-on map and its efs_csi_role_arn output.
     node_variables = nodegroup_vars(network, variables["addon_versions"], out["efs_csi_role_arn"])
     nodegroups.apply(node_variables)
-    nodegroups.plan_exit_code()
+    nodegroups.plan_exit_code(stack_plans)
+    stack_plans.start_scan()  # overlaps the assertions and the destroy below
 
     ng_out = nodegroups.outputs()
     assert ng_out["node_group_names"] == {"cpu": f"{CLUSTER}-cpu", "gpu": f"{CLUSTER}-gpu"}
@@ -313,3 +328,23 @@ def test_cluster_and_nodegroups_stacks_converge_and_destroy_clean(
     keys = [obj["Key"] for obj in clients("s3").list_objects_v2(Bucket=BUCKET).get("Contents", [])]
     assert not [key for key in keys if key.endswith(".tflock")], keys
     print("\n".join(f"{seconds:6.1f}s  {command}" for command, seconds in TIMINGS))  # shown with -s
+
+
+def test_checkov_finds_nothing_outside_the_skip_file_in_cluster_and_nodegroups_plans(stack_plans: StackPlans) -> None:
+    """Runs after the lifecycle test above (same module), on the plans it saved."""
+    binary = find_checkov()
+    if binary is None:
+        pytest.skip("checkov not found: set MLPLAT_CHECKOV to its executable or put checkov on PATH")
+    if set(stack_plans.plans) != set(SCANNED_ON_EMULATOR):
+        pytest.skip(
+            f"plans saved: {sorted(stack_plans.plans)}: test_cluster_and_nodegroups_stacks_converge_and_destroy_clean "
+            "saves them; it did not run in this session or failed before its second plans"
+        )
+    if stack_plans.scan is not None:
+        scan = stack_plans.scan.result(timeout=600)
+    else:
+        scan = run_checkov(binary, [stack_plans.plans[name] for name in sorted(stack_plans.plans)])
+    assert scan.error is None, scan.error
+    assert scan.passed > 20, f"checkov passed only {scan.passed} checks: did it scan the plans?"
+    unexpected = unexpected_findings(scan, load_skips())
+    assert not unexpected, "checkov findings (fix them, or justify a skip in the skip file):\n" + "\n".join(unexpected)

@@ -17,6 +17,10 @@ from tests.terraform.tf import TERRAFORM_ROOT
 SKIP_FILE = TERRAFORM_ROOT / ".checkov-skips.yaml"
 CHECKOV_ENV = "MLPLAT_CHECKOV"
 
+# Which test scans the post-apply plan of each stack: every folder under terraform/stacks is in one of them.
+SCANNED_HERE = ("network", "iam", "storage")  # tests/terraform/test_checkov.py (moto server lifecycle)
+SCANNED_ON_EMULATOR = ("cluster", "nodegroups")  # tests/emulator/test_stacks_on_emulator.py (patched emulator)
+
 
 def find_checkov() -> str | None:
     """``$MLPLAT_CHECKOV`` if it points at an executable, else ``checkov`` on PATH."""
@@ -90,3 +94,8 @@ def run_checkov(binary: str, plans: list[Path], timeout: float = 420) -> Scan:
             for c in results.get("failed_checks", [])
         )
     return scan
+
+
+def unexpected_findings(scan: Scan, skips: dict[str, str]) -> list[str]:
+    """The failed checks not listed in the skip file, one line each, sorted."""
+    return sorted({str(f) for f in scan.failed if f.check_id not in skips})
