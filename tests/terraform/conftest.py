@@ -113,22 +113,22 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _moto_server() -> str | None:
-    beside_python = Path(sys.executable).with_name("moto_server")
-    return str(beside_python) if beside_python.exists() else shutil.which("moto_server")
+def _moto_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("moto") is not None
 
 
 class MotoServer:
-    """A moto server on a free loopback port; ``stop`` ends exactly the process it started."""
+    """mlplat's embedded emulator (moto with its EKS/EC2/EFS gaps patched, as `--env local` uses) on a
+    free loopback port; ``stop`` ends exactly the process it started."""
 
-    def __init__(self, binary: str, log: Path) -> None:
+    def __init__(self, log: Path) -> None:
         self.log = log
         port = _free_port()
-        env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+        command = [sys.executable, "-m", "eksctl_ml.emulator", "--host", "127.0.0.1", "--port", str(port)]
         with log.open("wb") as out:
-            self.proc = subprocess.Popen(
-                [binary, "-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env
-            )
+            self.proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ))
         self.endpoint = f"http://127.0.0.1:{port}"
 
     def wait_ready(self, timeout: float = 60) -> None:
@@ -238,12 +238,11 @@ class TerraformJobs:
         return result
 
     def _lifecycle(self) -> Lifecycle | str:
-        binary = _moto_server()
-        if binary is None:
+        if not _moto_installed():
             self.plans.set_result({})
             return "moto_server is not installed (pip install 'moto[server]==5.2.5')"
         try:
-            self.emulator = MotoServer(binary, self._data_dir("moto") / "moto.log")
+            self.emulator = MotoServer(self._data_dir("moto") / "moto.log")
             self.emulator.wait_ready()
             return run_lifecycle(self.tree, self.env, self.emulator.endpoint, self._data_dir("lifecycle"), self._plans)
         finally:

@@ -49,42 +49,6 @@ NETWORK_VARS: dict[str, Any] = {
 STACK_ORDER = ("network", "iam", "storage")
 
 
-@dataclass(frozen=True)
-class EmulatorGap:
-    """A second-plan difference caused by the emulator, not by the configuration."""
-
-    resource_type: str
-    attributes: frozenset[str]
-    reason: str
-    # Extra check on (before, after) so that only the exact known symptom is tolerated.
-    matches: Callable[[Mapping[str, Any], Mapping[str, Any]], bool]
-
-
-def _description_dropped(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
-    return (
-        not before.get("description")
-        and bool(after.get("description"))
-        and bool(after.get("referenced_security_group_id"))
-    )
-
-
-_SG_RULE_GAP = (
-    "moto 5.2.5 DescribeSecurityGroupRules returns no Description for rules that reference another security "
-    "group: SecurityGroupRule.description (moto/ec2/models/security_groups.py) reads only ip_range['Description'] "
-    "while the description of a group pair is stored in source_group['Description']"
-)
-
-KNOWN_EMULATOR_GAPS = (
-    EmulatorGap("aws_vpc_security_group_ingress_rule", frozenset({"description"}), _SG_RULE_GAP, _description_dropped),
-    EmulatorGap("aws_vpc_security_group_egress_rule", frozenset({"description"}), _SG_RULE_GAP, _description_dropped),
-)
-
-EFS_POLICY_GAP = (
-    "moto 5.2.5 has no DeleteFileSystemPolicy (DELETE /2015-02-01/file-systems/<id>/policy answers 500), so the "
-    "provider retries until its timeout; deleting the file system removes its policy anyway"
-)
-
-
 @dataclass
 class Change:
     address: str
@@ -93,18 +57,6 @@ class Change:
     attributes: list[str]
     before: dict[str, Any]
     after: dict[str, Any]
-
-    def tolerated_by(self) -> EmulatorGap | None:
-        if self.actions != ["update"]:
-            return None
-        for gap in KNOWN_EMULATOR_GAPS:
-            if (
-                gap.resource_type == self.resource_type
-                and set(self.attributes) <= gap.attributes
-                and gap.matches(self.before, self.after)
-            ):
-                return gap
-        return None
 
     def __str__(self) -> str:
         details = ", ".join(f"{a}: {self.before.get(a)!r} -> {self.after.get(a)!r}" for a in self.attributes)
@@ -124,7 +76,6 @@ class StackRun:
     state: dict[str, Any] = field(default_factory=dict)
     second_plan_rc: int | None = None
     second_plan_changes: list[Change] = field(default_factory=list)
-    workarounds: list[str] = field(default_factory=list)
     state_after_destroy: list[str] | None = None
 
     def ok(self, step: str) -> bool:
@@ -261,8 +212,6 @@ class _Runner:
     def destroy(self, stack: StackRun) -> None:
         if "init" not in stack.steps or not stack.ok("init"):
             return
-        if stack.name == "storage":
-            self._work_around_efs_policy_gap(stack)
         self.step(
             stack,
             "destroy",
@@ -271,27 +220,6 @@ class _Runner:
         )
         if self.step(stack, "state_list", ["state", "list"]):
             stack.state_after_destroy = stack.steps["state_list"].stdout.split()
-
-    def _work_around_efs_policy_gap(self, stack: StackRun) -> None:
-        if self._efs_policy_delete_supported():
-            return
-        address = "module.storage.aws_efs_file_system_policy.this"
-        listed = self.step(stack, "state_list_before_destroy", ["state", "list"])
-        if listed and address in stack.steps["state_list_before_destroy"].stdout.split():
-            self.step(stack, "state_rm_efs_policy", ["state", "rm", address])
-            stack.workarounds.append(f"{address} removed from state before destroy: {EFS_POLICY_GAP}")
-
-    def _efs_policy_delete_supported(self) -> bool:
-        """Probe the emulator: a real EFS answers FileSystemNotFound (404) for an unknown id."""
-        import botocore.exceptions
-
-        client = _boto3_client("efs", self.endpoint, retries=1)
-        try:
-            client.delete_file_system_policy(FileSystemId="fs-00000000000000000")
-        except botocore.exceptions.ClientError as exc:
-            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-            return 0 < status < 500
-        return True
 
 
 def _in_parallel(*calls: Callable[[], None]) -> None:

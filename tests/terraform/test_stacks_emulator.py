@@ -8,7 +8,6 @@ One lifecycle runs for the session (``stack_lifecycle`` in conftest.py): state i
 from __future__ import annotations
 
 import json
-import warnings
 
 import pytest
 
@@ -97,20 +96,15 @@ def test_efs_security_group_allows_only_nfs_from_the_nodes(stack_lifecycle: Life
 
 @pytest.mark.parametrize("stack", STACK_ORDER)
 def test_second_plan_is_empty(stack_lifecycle: Lifecycle, stack: str) -> None:
-    """``plan -detailed-exitcode`` right after apply: 0, or 2 only for the emulator gaps listed in
-    lifecycle.KNOWN_EMULATOR_GAPS (each matched on resource type, attribute and symptom)."""
+    """``plan -detailed-exitcode`` right after apply is 0: the production HCL converges on the emulator
+    (mlplat's patched moto, which closes moto 5.2.5's gaps instead of tolerating them here)."""
     run = stack_lifecycle.stacks[stack]
     assert run.second_plan_rc is not None, run.report("plan2")
-    assert run.second_plan_rc in (0, 2), run.report("plan2")
-    if run.second_plan_rc == 0:
-        return
-    assert run.second_plan_changes, run.report("show_plan2")
-    unexpected = [str(c) for c in run.second_plan_changes if c.tolerated_by() is None]
-    assert not unexpected, "the second plan is not empty:\n" + "\n".join(unexpected)
-    gaps = {gap.reason for c in run.second_plan_changes if (gap := c.tolerated_by()) is not None}
-    warnings.warn(
-        f"{stack}: {len(run.second_plan_changes)} second-plan changes tolerated as emulator gaps: " + "; ".join(gaps),
-        stacklevel=1,
+    assert run.second_plan_rc == 0, (
+        "the second plan is not empty:\n"
+        + "\n".join(str(c) for c in run.second_plan_changes)
+        + "\n"
+        + run.report("plan2")
     )
 
 
