@@ -14,6 +14,7 @@ from typing import Any
 from eksctl_ml.adapters import Adapters
 from eksctl_ml.adapters.aws.protocol import CallerIdentity
 from eksctl_ml.adapters.helm.protocol import ReleaseStatus
+from eksctl_ml.adapters.kubernetes.protocol import NodeInfo
 from eksctl_ml.adapters.terraform.protocol import OutputValue, PlanSummary, ProgressCallback, Stack
 from eksctl_ml.engine.phase import CheckResult
 from eksctl_ml.errors import AwsError
@@ -113,21 +114,71 @@ class FakeHelm:
 
 @dataclass
 class FakeKubernetes:
+    """A cluster in memory: nodes, objects that are ready (``"*"``: everything), Job logs."""
+
+    nodes: list[NodeInfo] = field(default_factory=list)
     ready: set[str] = field(default_factory=set)
-    calls: list[tuple[str, str]] = field(default_factory=list)
+    logs: str = ""
+    calls: list[str] = field(default_factory=list)
+    api_client: Any = None
 
     def server_version(self) -> str:
-        self.calls.append(("server_version", ""))
+        self.calls.append("server_version")
         return "v1.32.0"
 
+    def _wait(self, what: str) -> CheckResult:
+        self.calls.append(what)
+        if what in self.ready or "*" in self.ready:
+            return CheckResult.ready(f"{what} ready")
+        return CheckResult.not_ready(f"{what} not ready", "0/1 pods ready")
+
     def wait_for_rollout(
-        self, kind: str, namespace: str, name: str, *, timeout_s: float, progress: Any = None
+        self, kind: str, namespace: str, name: str, *, timeout_s: float, progress: Any = None, cancelled: Any = None
     ) -> CheckResult:
-        self.calls.append(("wait_for_rollout", f"{kind}/{namespace}/{name}"))
-        key = f"{kind}/{namespace}/{name}"
-        if key in self.ready:
-            return CheckResult.ready(f"{key} rolled out")
-        return CheckResult.not_ready(f"{key} not rolled out", "0/1 pods ready")
+        return self._wait(f"{kind}/{namespace}/{name}")
+
+    def wait_pvc_bound(
+        self, namespace: str, name: str, *, timeout_s: float, progress: Any = None, cancelled: Any = None
+    ) -> CheckResult:
+        return self._wait(f"pvc/{namespace}/{name}")
+
+    def wait_crd_established(
+        self, name: str, *, timeout_s: float, progress: Any = None, cancelled: Any = None
+    ) -> CheckResult:
+        return self._wait(f"crd/{name}")
+
+    def wait_job_complete(
+        self, namespace: str, name: str, *, timeout_s: float, progress: Any = None, cancelled: Any = None
+    ) -> CheckResult:
+        return self._wait(f"job/{namespace}/{name}")
+
+    def wait_service_endpoints(
+        self, namespace: str, name: str, *, timeout_s: float, progress: Any = None, cancelled: Any = None
+    ) -> CheckResult:
+        return self._wait(f"endpoints/{namespace}/{name}")
+
+    def nodes_summary(self) -> list[NodeInfo]:
+        self.calls.append("nodes_summary")
+        return list(self.nodes)
+
+    def gpu_allocatable_check(self, expected_per_type: Any) -> CheckResult:
+        self.calls.append("gpu_allocatable_check")
+        bad = [
+            n.name
+            for n in self.nodes
+            if n.is_gpu_pool and n.gpus_allocatable != expected_per_type(n.instance_type or "")
+        ]
+        return CheckResult.not_ready("GPU mismatch", ", ".join(bad)) if bad else CheckResult.ready("GPUs allocatable")
+
+    def pod_logs(
+        self, namespace: str, pod: str, tail_lines: int, *, container: str | None = None, previous: bool = False
+    ) -> str:
+        self.calls.append(f"logs/{namespace}/{pod}")
+        return self.logs
+
+    def job_logs(self, namespace: str, job: str, *, tail_lines: int = 200) -> str:
+        self.calls.append(f"job_logs/{namespace}/{job}")
+        return self.logs
 
 
 @dataclass

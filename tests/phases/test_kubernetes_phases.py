@@ -6,17 +6,17 @@ waits are tested against an HTTP fake API in tests/kubernetes/.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.fakes.adapters import FakeHelm, fake_adapters
+from tests.fakes.adapters import FakeHelm, FakeKubernetes, fake_adapters
 
 from eksctl_ml.adapters.helm.protocol import ReleaseStatus
 from eksctl_ml.adapters.kubernetes.protocol import NodeInfo
 from eksctl_ml.config.loader import Environment, parse_env
-from eksctl_ml.engine.phase import CheckResult, PhaseContext
+from eksctl_ml.engine.phase import PhaseContext
 from eksctl_ml.phases.kubernetes import CniPhase, CompositePhase, GpuNodesPart, VolumesPart, parse_gpu_lines
 from eksctl_ml.phases.registry import provision_order
 
@@ -37,36 +37,9 @@ class ManifestHelm(FakeHelm):
         return ReleaseStatus(status.name, status.namespace, status.revision, status.status, chart, manifest=job)
 
 
-@dataclass
-class FakeCluster:
-    nodes: list[NodeInfo] = field(default_factory=list)
-    ready: set[str] = field(default_factory=set)
-    logs: str = GPU_LOG
-    calls: list[str] = field(default_factory=list)
-    api_client: object = None
-
-    def nodes_summary(self) -> list[NodeInfo]:
-        return self.nodes
-
-    def gpu_allocatable_check(self, expected: Any) -> CheckResult:
-        bad = [n.name for n in self.nodes if n.is_gpu_pool and n.gpus_allocatable != expected(n.instance_type or "")]
-        return CheckResult.not_ready("GPU mismatch", ", ".join(bad)) if bad else CheckResult.ready("gpus ok")
-
-    def _wait(self, what: str) -> CheckResult:
-        self.calls.append(what)
-        return CheckResult.ready(what) if what in self.ready or "*" in self.ready else CheckResult.not_ready(what)
-
-    def wait_for_rollout(self, kind: str, ns: str, name: str, **kw: Any) -> CheckResult:
-        return self._wait(f"{kind}/{ns}/{name}")
-
-    def wait_pvc_bound(self, ns: str, name: str, **kw: Any) -> CheckResult:
-        return self._wait(f"pvc/{ns}/{name}")
-
-    def wait_job_complete(self, ns: str, name: str, **kw: Any) -> CheckResult:
-        return self._wait(f"job/{ns}/{name}")
-
-    def job_logs(self, ns: str, job: str, **kw: Any) -> str:
-        return self.logs
+def FakeCluster(**kwargs: Any) -> FakeKubernetes:  # noqa: N802 - reads like the class it builds
+    """The shared cluster fake, answering the gpu-check Job with one A10G."""
+    return FakeKubernetes(**{"logs": GPU_LOG, **kwargs})
 
 
 def gpu_node(name: str, instance_type: str, gpus: int) -> NodeInfo:
@@ -89,7 +62,7 @@ def eks_env(local_env: Environment) -> Environment:
     return Environment("local", local_env.source, parse_env(text, "local.yaml"))
 
 
-def ctx(env: Environment, helm: FakeHelm, kube: FakeCluster, outputs: dict[str, Any] | None = None) -> PhaseContext:
+def ctx(env: Environment, helm: FakeHelm, kube: FakeKubernetes, outputs: dict[str, Any] | None = None) -> PhaseContext:
     return PhaseContext(
         env=env,
         workdir=Path("/nonexistent"),
