@@ -25,6 +25,7 @@ from eksctl_ml.adapters import Adapters  # noqa: E402
 from eksctl_ml.adapters.terraform.cliconfig import cli_config_text, find_provider_mirror  # noqa: E402
 from eksctl_ml.config.loader import load_env  # noqa: E402
 from eksctl_ml.engine.phase import PhaseContext  # noqa: E402
+from eksctl_ml.phases.kubernetes import CompositePhase  # noqa: E402
 from eksctl_ml.phases.registry import provision_order  # noqa: E402
 from eksctl_ml.phases.terraform import TerraformPhase, backend_config, terraform_root  # noqa: E402
 
@@ -81,7 +82,9 @@ def plain_terraform_run(work: Path, endpoint: str) -> dict[str, float]:
     if mirror:
         (work / "terraformrc").write_text(cli_config_text(mirror))
         tf_env["TF_CLI_CONFIG_FILE"] = str(work / "terraformrc")
-    phases = [p for p in provision_order(env_obj) if isinstance(p, TerraformPhase)]
+    parts = [q for p in provision_order(env_obj) for q in (p.parts if isinstance(p, CompositePhase) else [p])]
+    phases = [p for p in parts if isinstance(p, TerraformPhase)]
+    assert [p.name for p in phases] == ["network", "iam", "cluster", "nodegroups", "storage"], phases
     outputs: dict[str, dict[str, Any]] = {}
     times: dict[str, float] = {}
     var_files: dict[str, Path] = {}
