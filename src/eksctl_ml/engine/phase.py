@@ -16,7 +16,7 @@ for `plan`: ``plan``; for `status`: ``status``. Contracts every implementation m
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -52,6 +52,16 @@ class CheckResult:
     @classmethod
     def not_ready(cls, summary: str, diagnosis: str = "") -> CheckResult:
         return cls(ok=False, summary=summary, diagnosis=diagnosis)
+
+    @classmethod
+    def all_of(cls, results: Sequence[CheckResult]) -> CheckResult:
+        """Ready when every result is; otherwise the failures' summaries and diagnoses."""
+        failed = [r for r in results if not r.ok]
+        if failed:
+            return cls.not_ready(
+                "; ".join(r.summary for r in failed), "\n".join(r.diagnosis for r in failed if r.diagnosis)
+            )
+        return cls.ready("; ".join(r.summary for r in results))
 
 
 @dataclass

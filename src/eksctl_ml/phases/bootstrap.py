@@ -11,15 +11,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from eksctl_ml.adapters.aws.protocol import AwsClients
+from eksctl_ml.adapters.aws.session import error_code
 from eksctl_ml.engine.phase import BasePhase, CheckResult, PhaseContext, PlanResult
 from eksctl_ml.errors import AwsError
 from eksctl_ml.readiness.aws import s3_bucket_secure
 
 STATE_TAGS = {"mlplat:role": "state"}
-
-
-def _code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
 
 
 def bucket_exists(aws: AwsClients, bucket: str) -> bool:
@@ -28,7 +25,7 @@ def bucket_exists(aws: AwsClients, bucket: str) -> bool:
     try:
         aws.client("s3").head_bucket(Bucket=bucket)
     except ClientError as exc:
-        if _code(exc) in {"404", "NoSuchBucket", "NotFound"}:
+        if error_code(exc) in {"404", "NoSuchBucket", "NotFound"}:
             return False
         raise AwsError(f"cannot inspect state bucket {bucket}", detail=str(exc)) from exc
     except BotoCoreError as exc:
@@ -51,7 +48,7 @@ def ensure_state_bucket(aws: AwsClients, bucket: str, tags: Mapping[str, str]) -
                 s3.create_bucket(**kwargs)
                 created = True
             except ClientError as exc:
-                if _code(exc) != "BucketAlreadyOwnedByYou":
+                if error_code(exc) != "BucketAlreadyOwnedByYou":
                     raise
         s3.put_public_access_block(
             Bucket=bucket,

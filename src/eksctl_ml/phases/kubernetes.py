@@ -21,15 +21,6 @@ ROLLOUT_TIMEOUT_S = 600.0
 JOB_TIMEOUT_S = 600.0
 
 
-def _all(results: Sequence[CheckResult]) -> CheckResult:
-    failed = [r for r in results if not r.ok]
-    if failed:
-        return CheckResult.not_ready(
-            "; ".join(r.summary for r in failed), "\n".join(r.diagnosis for r in failed if r.diagnosis)
-        )
-    return CheckResult.ready("; ".join(r.summary for r in results))
-
-
 def _no_api(ctx: PhaseContext) -> str | None:
     from eksctl_ml.releases.service import no_kubernetes_api
 
@@ -152,7 +143,7 @@ def run_gpu_check(ctx: PhaseContext, *, timeout_s: float = JOB_TIMEOUT_S) -> tup
     finally:
         helm.uninstall("mlplat-gpu-check", namespace=namespace, timeout_s=int(timeout_s))
     gpus, failures = parse_gpu_lines(logs)
-    verdict = _all(results)
+    verdict = CheckResult.all_of(results)
     if not verdict.ok or failures:
         return CheckResult.not_ready("nvidia-smi check failed", "\n".join([verdict.diagnosis, *failures])), gpus
     models = sorted({f"{g.model} (driver {g.driver}, CUDA {g.cuda})" for g in gpus})
@@ -181,7 +172,7 @@ class GpuNodesPart(HelmPart):
         if not allocatable.ok:
             return allocatable
         smi, _ = run_gpu_check(ctx)
-        return _all([allocatable, smi])
+        return CheckResult.all_of([allocatable, smi])
 
     def status(self, ctx: PhaseContext) -> CheckResult:
         return ctx.adapters.kubernetes.gpu_allocatable_check(aws_catalog.gpus_per_instance)
@@ -225,7 +216,7 @@ class CniPhase(HelmPart):
         waits = [("DaemonSet", "kube-system", "aws-node"), ("Deployment", "kube-system", "cni-metrics-helper")]
         if ctx.env.config.features.calico:
             waits.append(("DaemonSet", "calico-system", "calico-node"))
-        return _all(
+        return CheckResult.all_of(
             [
                 kube.wait_for_rollout(kind, ns, name, timeout_s=self.timeout_s, progress=ctx.progress)
                 for kind, ns, name in waits
@@ -270,7 +261,7 @@ class VolumesPart(HelmPart):
         ]
         for job in ctx.outputs.get(self.name, {}).get("verify_jobs", []):
             results.append(kube.wait_job_complete(namespace, job, timeout_s=self.timeout_s, progress=ctx.progress))
-        return _all(results)
+        return CheckResult.all_of(results)
 
 
 # --- composition ------------------------------------------------------------------------------
@@ -322,7 +313,7 @@ class CompositePhase(BasePhase):
     def _gate(self, ctx: PhaseContext, status: bool) -> CheckResult:
         active, skipped = self._active(ctx)
         results = [p.status(ctx) if status else p.check(ctx) for p in active]
-        verdict = _all(results)
+        verdict = CheckResult.all_of(results)
         if skipped:
             summary = f"{verdict.summary} ({'; '.join(skipped)})"
             return CheckResult(verdict.ok, summary, verdict.diagnosis)

@@ -16,16 +16,6 @@ from eksctl_ml.phases.kubernetes import CniPhase, CompositePhase, GpuNodesPart, 
 from eksctl_ml.phases.terraform import TerraformPhase
 from eksctl_ml.readiness import aws as gates
 
-
-def _all(*results: CheckResult) -> CheckResult:
-    failed = [r for r in results if not r.ok]
-    if failed:
-        return CheckResult.not_ready(
-            "; ".join(r.summary for r in failed), "\n".join(r.diagnosis for r in failed if r.diagnosis)
-        )
-    return CheckResult.ready("; ".join(r.summary for r in results))
-
-
 # --- config -> stack variables (names are each stack's variables.tf) ---------------------------
 
 
@@ -102,7 +92,7 @@ def _iam_gate(ctx: PhaseContext, out: Mapping[str, Any], timeout_s: float) -> Ch
     aws = ctx.adapters.aws
     roles = [out[k] for k in ("cluster_role_arn", "cpu_node_role_arn", "gpu_node_role_arn") if k in out]
     keys = [out[k] for k in ("eks_kms_key_arn", "data_kms_key_arn") if k in out]
-    return _all(gates.iam_roles_exist(aws, roles), gates.kms_keys_enabled(aws, keys))
+    return CheckResult.all_of([gates.iam_roles_exist(aws, roles), gates.kms_keys_enabled(aws, keys)])
 
 
 def _cluster_gate(ctx: PhaseContext, out: Mapping[str, Any], timeout_s: float) -> CheckResult:
@@ -119,11 +109,13 @@ def _nodegroups_gate(ctx: PhaseContext, out: Mapping[str, Any], timeout_s: float
 def _storage_gate(ctx: PhaseContext, out: Mapping[str, Any], timeout_s: float) -> CheckResult:
     aws = ctx.adapters.aws
     subnets = list(ctx.outputs.get("network", {}).get("private_subnet_ids", []))
-    return _all(
-        gates.efs_mount_targets_available(
-            aws, str(out["efs_file_system_id"]), subnets, timeout_s=timeout_s, progress=ctx.progress
-        ),
-        gates.s3_bucket_secure(aws, str(out["model_bucket_name"])),
+    return CheckResult.all_of(
+        [
+            gates.efs_mount_targets_available(
+                aws, str(out["efs_file_system_id"]), subnets, timeout_s=timeout_s, progress=ctx.progress
+            ),
+            gates.s3_bucket_secure(aws, str(out["model_bucket_name"])),
+        ]
     )
 
 

@@ -10,6 +10,11 @@ from eksctl_ml.adapters.aws.protocol import CallerIdentity
 from eksctl_ml.errors import AwsError
 
 
+def error_code(exc: Exception) -> str:
+    """The AWS error code of a botocore ClientError ('' for anything else)."""
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
 class Boto3Aws:
     """One boto3 session per env; clients are cached and safe to share across threads."""
 

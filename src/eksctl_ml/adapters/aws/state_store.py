@@ -16,6 +16,7 @@ import logging
 from typing import Any
 
 from eksctl_ml.adapters.aws.protocol import AwsClients
+from eksctl_ml.adapters.aws.session import error_code
 from eksctl_ml.engine.journal import Journal
 from eksctl_ml.engine.lock import LockInfo, lock_held
 from eksctl_ml.engine.store import LocalStore
@@ -26,10 +27,6 @@ log = logging.getLogger("eksctl_ml.state_store")
 _MISSING_BUCKET = {"NoSuchBucket"}
 _MISSING_KEY = {"NoSuchKey", "404", "NotFound"}
 _PRECONDITION = {"PreconditionFailed", "412", "ConditionalRequestConflict"}
-
-
-def _code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
 
 
 class S3Store:
@@ -55,7 +52,7 @@ class S3Store:
         try:
             obj = self._s3.get_object(Bucket=self.bucket, Key=f"{self.base}/{key}")
         except ClientError as exc:
-            if _code(exc) in _MISSING_KEY | _MISSING_BUCKET:
+            if error_code(exc) in _MISSING_KEY | _MISSING_BUCKET:
                 return None
             raise AwsError(f"cannot read {self.location}/{key}", detail=str(exc)) from exc
         except BotoCoreError as exc:
@@ -76,7 +73,7 @@ class S3Store:
                 **conditions,
             )
         except ClientError as exc:
-            if _code(exc) in _MISSING_BUCKET:
+            if error_code(exc) in _MISSING_BUCKET:
                 return False
             raise
         except BotoCoreError as exc:
@@ -113,7 +110,7 @@ class S3Store:
             try:
                 written = self._put("lock.json", lock.to_json(), IfNoneMatch="*")
             except ClientError as exc:
-                if _code(exc) not in _PRECONDITION:
+                if error_code(exc) not in _PRECONDITION:
                     raise AwsError(f"cannot take the lock at {self.location}", detail=str(exc)) from exc
                 holder = self.read_lock()
                 if holder is None:
@@ -160,7 +157,7 @@ class S3Store:
         try:
             self._s3.delete_object(Bucket=self.bucket, Key=f"{self.base}/lock.json")
         except ClientError as exc:
-            if _code(exc) not in _MISSING_BUCKET | _MISSING_KEY:
+            if error_code(exc) not in _MISSING_BUCKET | _MISSING_KEY:
                 raise AwsError(f"cannot remove the lock at {self.location}", detail=str(exc)) from exc
         except BotoCoreError as exc:
             raise AwsError(f"cannot remove the lock at {self.location}", detail=str(exc)) from exc
