@@ -11,7 +11,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"(?i)((?:password|passwd|secret_string|secret_access_key|session_token|api_key|auth_token|"
-            r"webhook_url|private_key)(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?)([^\s\"'\\,}]+)"
+            r"webhook_url|private_key)(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?)"
+            # JSON's null/true/false are not secrets, and replacing them would break the document
+            r"(?!(?:null|true|false)[\s,}\]]|(?:null|true|false)$)([^\s\"'\\,}]+)"
         ),
         r"\1<redacted>",
     ),

@@ -413,13 +413,29 @@ class ModelRepositoryConfig(StrictModel):
 
 
 class TritonConfig(StrictModel):
-    """NVIDIA Triton Inference Server."""
+    """NVIDIA Triton Inference Server (the project's chart ``charts/triton``)."""
 
     image_tag: str = Field(default="24.10-py3", description="nvcr.io/nvidia/tritonserver image tag.")
-    replicas: int = Field(default=1, ge=1, le=100, description="Number of Triton pods.")
-    models: list[str] = Field(default_factory=list, description="Models to load (explicit model control).")
+    replicas: int = Field(default=1, ge=1, le=100, description="Number of Triton pods to start with (HPA minimum).")
+    max_replicas: int = Field(
+        default=2, ge=1, le=100, description="HorizontalPodAutoscaler maximum (scales on Triton queue time)."
+    )
+    queue_time_target_ms: float = Field(
+        default=50.0,
+        gt=0,
+        le=60000,
+        description="Average per-request queue time (ms) the HPA keeps each pod under; above it, pods are added.",
+    )
+    gpus_per_pod: int = Field(default=1, ge=1, le=8, description="nvidia.com/gpu requested (and limited) per pod.")
+    cpu: str = Field(default="4", description="CPU request and limit per Triton pod (Kubernetes quantity).")
+    memory: str = Field(default="16Gi", description="Memory request and limit per Triton pod (Kubernetes quantity).")
+    models: list[str] = Field(
+        default_factory=list,
+        description="Models to load (explicit model control); `mlplat smoke` infers once on each.",
+    )
     model_source: Literal["s3", "efs"] = Field(
-        default="s3", description="Read models from the S3 repository (IRSA) or the EFS model cache."
+        default="s3",
+        description="Read models from the S3 repository (IRSA role) or the EFS model-cache claim.",
     )
 
     @field_validator("image_tag")
@@ -429,13 +445,87 @@ class TritonConfig(StrictModel):
             raise invalid("the Triton image must be pinned", "use a release tag such as 24.10-py3")
         return value
 
+    @field_validator("models")
+    @classmethod
+    def _model_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}", name):
+                raise invalid(f"not a Triton model name: {name!r}", "use letters, digits, '_', '.' and '-'")
+        if len(set(value)) != len(value):
+            raise invalid("a model is listed twice", "list each model once")
+        return value
+
+    @field_validator("cpu", "memory")
+    @classmethod
+    def _quantity(cls, value: str) -> str:
+        if not re.fullmatch(r"\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?", value):
+            raise invalid(f"not a Kubernetes quantity: {value!r}", "write e.g. 4, 500m, 16Gi")
+        return value
+
+    @model_validator(mode="after")
+    def _replica_bounds(self) -> TritonConfig:
+        if self.max_replicas < self.replicas:
+            raise invalid(
+                f"max_replicas ({self.max_replicas}) is below replicas ({self.replicas})",
+                "raise max_replicas or lower replicas",
+                field="max_replicas",
+            )
+        return self
+
+
+class AlertingConfig(StrictModel):
+    """Where Alertmanager sends alerts. Receiver credentials never live here: they are read from the
+    Secrets Manager secret ``<name>/alertmanager/receivers-*`` (keys ``slack_api_url``,
+    ``pagerduty_routing_key``) and mounted into Alertmanager as files."""
+
+    slack_channel: str | None = Field(
+        default=None,
+        description="Slack channel for warning and critical alerts, e.g. '#ml-platform-alerts' "
+        "(webhook URL from Secrets Manager key slack_api_url).",
+    )
+    pagerduty: bool = Field(
+        default=False,
+        description="Page on critical alerts through PagerDuty (routing key from Secrets Manager key "
+        "pagerduty_routing_key).",
+    )
+    webhook_url: str | None = Field(
+        default=None,
+        description="A generic webhook receiving every alert (no credentials in the URL), e.g. an "
+        "internal incident bot.",
+    )
+
+    @field_validator("slack_channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[#@]?[a-z0-9][a-z0-9._-]{0,79}", value):
+            raise invalid(f"not a Slack channel name: {value!r}", "write it as #channel-name (lowercase)")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not re.fullmatch(r"https?://[^\s@]+", value):
+            raise invalid(
+                "not an http(s) URL without credentials", "use https://host/path; keep tokens in Secrets Manager"
+            )
+        return value
+
 
 class ObservabilityConfig(StrictModel):
-    """Prometheus, Loki and Grafana settings."""
+    """Prometheus, Alertmanager, Grafana, Loki and the log shipper."""
 
     prometheus_retention_days: int = Field(default=15, ge=1, le=365, description="Prometheus retention, days.")
     prometheus_storage_gib: int = Field(default=50, ge=5, le=10000, description="Prometheus volume size, GiB.")
     loki_retention_days: int = Field(default=14, ge=1, le=365, description="Loki log retention, days.")
+    log_shipper: Literal["fluent-bit", "fluentd"] = Field(
+        default="fluent-bit",
+        description="Node log shipper to Loki: Fluent Bit (light, default) or Fluentd (plugin ecosystem).",
+    )
+    alerting: AlertingConfig = Field(
+        default_factory=AlertingConfig, description="Alert routing (Slack, PagerDuty, webhook)."
+    )
 
 
 _TAG_KEY_RE = re.compile(r"^[\w .:/=+@-]{1,128}$")
