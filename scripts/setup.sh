@@ -60,5 +60,51 @@ if ! command -v promtool >/dev/null 2>&1 || ! command -v amtool >/dev/null 2>&1;
   fi
 fi
 
+# --- Triton (real tritonserver 2.51 from the nvidia-pytriton wheel, CPU only) -------------------
+# Its own venv: the 2.51 python backend needs numpy<2 in the server's Python (numpy 2 returns empty
+# outputs), and onnx/onnxruntime serve the test and benchmark models. The server files are copied to
+# .tools/tritonserver/ with the python backend stub for this Python; install.json tells the test
+# launcher (tests/support/tritonserver.py) the library path and the venv. MLPLAT_SKIP_TRITON=1 skips.
+TRITON_PKGS="nvidia-pytriton==0.7.0 numpy==1.26.4 onnxruntime==1.32.0 onnx==1.23.2"
+if [ "${MLPLAT_SKIP_TRITON:-0}" != "1" ]; then
+  triton_stamp=.tools/tritonserver/.installed
+  if [ ! -f "$triton_stamp" ] || [ "$(cat "$triton_stamp")" != "$TRITON_PKGS" ]; then
+    log "installing tritonserver ($TRITON_PKGS) into .venv-triton and .tools/tritonserver"
+    [ -x .venv-triton/bin/python ] || "$PYTHON" -m venv .venv-triton
+    .venv-triton/bin/python -m pip install -q --upgrade pip
+    # shellcheck disable=SC2086  # word splitting of the package list is intended
+    .venv-triton/bin/python -m pip install -q $TRITON_PKGS
+    rm -rf .tools/tritonserver
+    .venv-triton/bin/python - <<'PY'
+import json, shutil, sys, sysconfig
+from pathlib import Path
+
+site = Path(sysconfig.get_paths()["purelib"])
+server = site / "pytriton" / "tritonserver"
+dest = Path(".tools/tritonserver")
+for part in ("bin", "backends", "caches"):
+    shutil.copytree(server / part, dest / part, symlinks=True)
+version = f"{sys.version_info.major}.{sys.version_info.minor}"
+stub = server / "python_backend_stubs" / version / "triton_python_backend_stub"
+if not stub.is_file():
+    sys.exit(f"nvidia-pytriton has no python backend stub for Python {version}")
+shutil.copy2(stub, dest / "backends" / "python" / stub.name)
+venv = Path(sys.prefix).resolve()
+root = Path.cwd().resolve()
+libs = [str(Path(sysconfig.get_config_var("LIBDIR")).resolve()), str((site / "nvidia_pytriton.libs").resolve())]
+# repo-relative where possible, so a copied checkout still finds its server
+rel = lambda p: str(Path(p).relative_to(root)) if Path(p).is_relative_to(root) else str(p)  # noqa: E731
+info = {
+    "python_version": version,
+    "venv_bin": rel(venv / "bin"),
+    "ld_library_path": [rel(p) for p in libs],
+    "server_version": "2.51.0",
+}
+(dest / "install.json").write_text(json.dumps(info, indent=2) + "\n")
+PY
+    printf '%s' "$TRITON_PKGS" >"$triton_stamp"
+  fi
+fi
+
 command -v terraform >/dev/null 2>&1 || log "WARNING: terraform not on PATH; Terraform tests will be skipped"
 log "done"
