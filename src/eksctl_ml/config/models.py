@@ -427,8 +427,10 @@ class TritonConfig(StrictModel):
         description="Average per-request queue time (ms) the HPA keeps each pod under; above it, pods are added.",
     )
     gpus_per_pod: int = Field(default=1, ge=1, le=8, description="nvidia.com/gpu requested (and limited) per pod.")
-    cpu: str = Field(default="4", description="CPU request and limit per Triton pod (Kubernetes quantity).")
-    memory: str = Field(default="16Gi", description="Memory request and limit per Triton pod (Kubernetes quantity).")
+    # Defaults fit the smallest GPU instances (g4dn.xlarge/g5.xlarge offer a pod about 3.9 CPU and
+    # 14.5 GiB after system reservations); raise them on larger instances.
+    cpu: str = Field(default="3", description="CPU request and limit per Triton pod (Kubernetes quantity).")
+    memory: str = Field(default="12Gi", description="Memory request and limit per Triton pod (Kubernetes quantity).")
     models: list[str] = Field(
         default_factory=list,
         description="Models to load (explicit model control); `mlplat smoke` infers once on each.",
@@ -559,6 +561,22 @@ class EnvConfig(StrictModel):
             if not _TAG_KEY_RE.fullmatch(key):
                 raise invalid(f"tag key {key!r} has characters AWS rejects", "use letters, digits, spaces and _.:/=+-@")
         return value
+
+    @model_validator(mode="after")
+    def _triton_fits_gpu_nodes(self) -> EnvConfig:
+        # No cluster autoscaler: the GPU node group's desired size is the capacity Triton starts on.
+        gpu = self.node_groups.gpu
+        per_node = min((catalog.gpus_per_instance(t) or 1) for t in gpu.instance_types)
+        capacity = gpu.desired_size * per_node
+        needed = self.triton.replicas * self.triton.gpus_per_pod
+        if needed > capacity:
+            raise invalid(
+                f"{self.triton.replicas} Triton replica(s) x {self.triton.gpus_per_pod} GPU(s) need {needed} GPUs, "
+                f"but node_groups.gpu starts {gpu.desired_size} node(s) with {per_node} GPU(s) each",
+                "raise node_groups.gpu.desired_size (and max_size), or lower triton.replicas / triton.gpus_per_pod",
+                field="triton",
+            )
+        return self
 
     def state_bucket(self) -> str:
         """The resolved state bucket name."""
