@@ -24,6 +24,7 @@ GPU_CHECK = CHARTS_DIR / "mlplat-gpu-check"
 CHARTS = (STORAGE, GPU_CHECK)
 
 FILE_SYSTEM_ID = "fs-0123456789abcdef0"
+DATA_KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666"
 RUN_ID = "20250101t120000z"
 NAMESPACE = "mlplat-models"
 GPU_NAMESPACE = "mlplat-system"
@@ -175,7 +176,13 @@ def kube_versions() -> list[str]:
 
 
 def storage_values(**overrides: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {"efs.fileSystemId": FILE_SYSTEM_ID, "verify.runId": RUN_ID}
+    values: dict[str, Any] = {
+        "efs.fileSystemId": FILE_SYSTEM_ID,
+        "verify.runId": RUN_ID,
+        "ebsStorageClass.kmsKeyId": DATA_KEY_ARN,
+        "ebsStorageClass.env": "dev",
+        "ebsStorageClass.cluster": "mlplat-dev",
+    }
     values.update(overrides)
     return values
 

@@ -35,6 +35,8 @@ from tests.charts.chartlib import (
 )
 
 CHART_IDS = [chart.name for chart in CHARTS]
+# Chart.yaml versions; the catalog's pins must match (tests/helm/test_catalog.py).
+CHART_VERSIONS = {"mlplat-storage": "0.2.0", "mlplat-gpu-check": "0.1.0"}
 KUBE_VERSIONS = kube_versions()
 ENV_FILES = env_files()
 
@@ -47,6 +49,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
             "storageClass.reclaimPolicy": "Retain",
             "storageClass.isDefault": True,
             "storageClass.extraMountOptions": ["iam"],
+            "ebsStorageClass.reclaimPolicy": "Retain",
+            "ebsStorageClass.fsType": "xfs",
+            "ebsStorageClass.extraTags": {"team": "ml-platform", "cost-center": "1234"},
             "modelCache.keepOnUninstall": True,
             "modelCache.annotations": {"mlplat.io/owner": "platform"},
             "verify.image.digest": "sha256:" + "ab" * 32,
@@ -57,7 +62,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
             "commonLabels": {"environment": "dev"},
         }
     ),
-    "mlplat-storage:no-verify": {"efs.fileSystemId": "fs-0123abcd", "verify.enabled": False},
+    "mlplat-storage:no-verify": {
+        "efs.fileSystemId": "fs-0123abcd",
+        "verify.enabled": False,
+        "ebsStorageClass.enabled": False,
+    },
     "mlplat-gpu-check": gpu_check_values(),
     "mlplat-gpu-check:hostname": gpu_check_values(
         ["ip-10-10-10-23.ec2.internal", {"name": "ip-10-10-11-24.ec2.internal", "gpus": 8}],
@@ -105,7 +114,7 @@ def test_chart_metadata(chart: Path) -> None:
     meta = yaml.safe_load((chart / "Chart.yaml").read_text())
     assert meta["apiVersion"] == "v2"
     assert meta["name"] == chart.name
-    assert meta["version"] == "0.1.0"
+    assert meta["version"] == CHART_VERSIONS[chart.name]
     assert meta["appVersion"]
     assert len(meta["description"]) > 40
     assert meta["type"] == "application"
@@ -242,7 +251,7 @@ def test_each_env_renders_valid_manifests_for_its_kubernetes_version(env_file: P
     nodes = [{"name": name, "gpus": facts.gpus_per_node} for name in facts.node_names(2)]
     storage = render(STORAGE, storage_values(), kube_version=facts.kubernetes_version, namespace=NAMESPACE)
     gpu = render(GPU_CHECK, gpu_check_values(nodes), kube_version=facts.kubernetes_version, namespace=GPU_NAMESPACE)
-    assert sorted(doc["kind"] for doc in storage) == ["Job", "PersistentVolumeClaim", "StorageClass"]
+    assert sorted(doc["kind"] for doc in storage) == ["Job", "PersistentVolumeClaim", "StorageClass", "StorageClass"]
     assert [doc["kind"] for doc in gpu] == ["Job", "Job"]
     for doc in storage + gpu:
         validate_strict(doc, facts.kubernetes_version)
@@ -300,7 +309,7 @@ def test_package_leaves_out_the_ci_values(chart: Path, tmp_path: Path) -> None:
     result = run_helm(["package", str(chart), "--destination", str(tmp_path)])
     assert result.returncode == 0, result.output
     (archive,) = tmp_path.glob("*.tgz")
-    assert archive.name == f"{chart.name}-0.1.0.tgz"
+    assert archive.name == f"{chart.name}-{CHART_VERSIONS[chart.name]}.tgz"
     with tarfile.open(archive) as tar:
         names = tar.getnames()
     assert f"{chart.name}/values.schema.json" in names

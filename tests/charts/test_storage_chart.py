@@ -1,4 +1,4 @@
-"""mlplat-storage: the efs-sc StorageClass, the model-cache claim and the per-run verification Job."""
+"""mlplat-storage: the efs-sc and gp3 StorageClasses, the model-cache claim and the per-run verification Job."""
 
 from __future__ import annotations
 
@@ -9,11 +9,16 @@ from typing import Any
 
 import pytest
 
+from eksctl_ml.config.loader import Environment
+from eksctl_ml.engine.phase import PhaseContext
+from eksctl_ml.phases.kubernetes import VolumesPart
 from tests.charts.chartlib import (
+    DATA_KEY_ARN,
     FILE_SYSTEM_ID,
     NAMESPACE,
     RUN_ID,
     STORAGE,
+    by_kind,
     one,
     pod_spec,
     render,
@@ -21,6 +26,7 @@ from tests.charts.chartlib import (
     restricted_violations,
     storage_values,
 )
+from tests.fakes.adapters import fake_adapters
 
 
 @pytest.fixture(scope="module")
@@ -28,11 +34,30 @@ def docs() -> list[dict[str, Any]]:
     return render(STORAGE, storage_values())
 
 
+def storage_class(docs: list[dict[str, Any]], provisioner: str) -> dict[str, Any]:
+    """The one StorageClass of ``provisioner`` (efs.csi.aws.com or ebs.csi.aws.com)."""
+    found = [doc for doc in by_kind(docs, "StorageClass") if doc["provisioner"] == provisioner]
+    assert len(found) == 1, f"expected one {provisioner} StorageClass, got {len(found)}"
+    return found[0]
+
+
+def efs_class(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    return storage_class(docs, "efs.csi.aws.com")
+
+
+def ebs_class(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    return storage_class(docs, "ebs.csi.aws.com")
+
+
+def without(values: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if key not in keys}
+
+
 # --- StorageClass ---------------------------------------------------------------------------------
 
 
 def test_storage_class_provisions_efs_access_points_over_tls(docs: list[dict[str, Any]]) -> None:
-    sc = one(docs, "StorageClass")
+    sc = efs_class(docs)
     assert sc["metadata"]["name"] == "efs-sc"
     assert "namespace" not in sc["metadata"]
     assert sc["provisioner"] == "efs.csi.aws.com"
@@ -53,8 +78,7 @@ def test_storage_class_provisions_efs_access_points_over_tls(docs: list[dict[str
 @pytest.mark.parametrize("policy", ["Retain", "Delete"])
 def test_reclaim_policy_comes_from_values(policy: str) -> None:
     assert (
-        one(render(STORAGE, storage_values(**{"storageClass.reclaimPolicy": policy})), "StorageClass")["reclaimPolicy"]
-        == policy
+        efs_class(render(STORAGE, storage_values(**{"storageClass.reclaimPolicy": policy})))["reclaimPolicy"] == policy
     )
 
 
@@ -71,7 +95,7 @@ def test_storage_class_options() -> None:
         }
     )
     docs = render(STORAGE, values)
-    sc = one(docs, "StorageClass")
+    sc = efs_class(docs)
     assert sc["metadata"]["name"] == "models"
     assert sc["metadata"]["annotations"] == {"storageclass.kubernetes.io/is-default-class": "true"}
     assert sc["mountOptions"] == ["tls", "iam"]  # tls stays first and cannot be dropped
@@ -80,6 +104,143 @@ def test_storage_class_options() -> None:
     assert sc["parameters"]["directoryPerms"] == "0750"
     assert sc["parameters"]["basePath"] == "/mlplat"
     assert one(docs, "PersistentVolumeClaim")["spec"]["storageClassName"] == "models"
+
+
+# --- gp3 StorageClass (EBS CSI) ------------------------------------------------------------------
+
+
+def test_gp3_class_makes_encrypted_gp3_volumes_tagged_for_the_inventory(docs: list[dict[str, Any]]) -> None:
+    sc = ebs_class(docs)
+    assert sc["metadata"]["name"] == "gp3"
+    assert "namespace" not in sc["metadata"]
+    assert sc["parameters"] == {
+        "type": "gp3",
+        "encrypted": "true",
+        "kmsKeyId": DATA_KEY_ARN,
+        "csi.storage.k8s.io/fstype": "ext4",
+        "tagSpecification_1": "mlplat:env=dev",
+        "tagSpecification_2": "mlplat:cluster=mlplat-dev",
+    }
+    assert sc["volumeBindingMode"] == "WaitForFirstConsumer"  # created in the zone of the pod that uses it
+    assert sc["allowVolumeExpansion"] is True
+    assert sc["reclaimPolicy"] == "Delete"
+    assert "mountOptions" not in sc
+    assert sc["metadata"]["labels"]["app.kubernetes.io/component"] == "ebs-storage-class"
+
+
+def test_gp3_is_never_the_default_class() -> None:
+    # not even when efs-sc is made the default: workloads name gp3, the cluster's default stays as it is
+    for values in (storage_values(), storage_values(**{"storageClass.isDefault": True})):
+        assert "annotations" not in ebs_class(render(STORAGE, values))["metadata"]
+
+
+def test_gp3_extra_tags_come_after_the_platform_tags_in_key_order() -> None:
+    extra = {"team": "ml platform", "cost-center": "1234", "owner": "sre@example.com"}
+    sc = ebs_class(render(STORAGE, storage_values(**{"ebsStorageClass.extraTags": extra})))
+    tags = {key: value for key, value in sc["parameters"].items() if key.startswith("tagSpecification_")}
+    assert tags == {
+        "tagSpecification_1": "mlplat:env=dev",
+        "tagSpecification_2": "mlplat:cluster=mlplat-dev",
+        "tagSpecification_3": "cost-center=1234",
+        "tagSpecification_4": "owner=sre@example.com",
+        "tagSpecification_5": "team=ml platform",
+    }
+
+
+def test_gp3_options_come_from_values() -> None:
+    values = storage_values(
+        **{
+            "ebsStorageClass.name": "block",
+            "ebsStorageClass.reclaimPolicy": "Retain",
+            "ebsStorageClass.fsType": "xfs",
+            "ebsStorageClass.env": "prod-eu",
+            "ebsStorageClass.cluster": "mlplat-prod-eu",
+        }
+    )
+    sc = ebs_class(render(STORAGE, values))
+    assert sc["metadata"]["name"] == "block"
+    assert sc["reclaimPolicy"] == "Retain"
+    assert sc["parameters"]["csi.storage.k8s.io/fstype"] == "xfs"
+    assert sc["parameters"]["tagSpecification_1"] == "mlplat:env=prod-eu"
+    assert sc["parameters"]["tagSpecification_2"] == "mlplat:cluster=mlplat-prod-eu"
+
+
+def test_gp3_disabled_renders_no_ebs_class_and_needs_no_key() -> None:
+    values = without(storage_values(), "ebsStorageClass.kmsKeyId", "ebsStorageClass.env", "ebsStorageClass.cluster")
+    docs = render(STORAGE, {**values, "ebsStorageClass.enabled": False})
+    assert [doc["provisioner"] for doc in by_kind(docs, "StorageClass")] == ["efs.csi.aws.com"]
+
+
+@pytest.mark.parametrize(
+    ("missing", "hint"),
+    [
+        ("ebsStorageClass.kmsKeyId", "data_kms_key_arn"),
+        ("ebsStorageClass.env", "mlplat:env"),
+        ("ebsStorageClass.cluster", "mlplat:cluster"),
+    ],
+)
+def test_gp3_required_values_fail_with_instructions(missing: str, hint: str) -> None:
+    error = render_error(STORAGE, without(storage_values(), missing))
+    assert f"{missing} is required while ebsStorageClass.enabled is true" in error
+    assert hint in error
+
+
+def test_gp3_and_efs_classes_cannot_share_a_name() -> None:
+    error = render_error(STORAGE, storage_values(**{"ebsStorageClass.name": "efs-sc"}))
+    assert "ebsStorageClass.name and storageClass.name are both" in error
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("ebsStorageClass.kmsKeyId", "alias/mlplat-dev-data"),
+        ("ebsStorageClass.kmsKeyId", "0a1b2c3d-1111-2222-3333-444455556666"),
+        ("ebsStorageClass.kmsKeyId", "arn:aws:kms:us-east-1:123456789012:alias/mlplat-dev-data"),
+        ("ebsStorageClass.env", "Dev"),
+        ("ebsStorageClass.cluster", "mlplat.dev"),
+        ("ebsStorageClass.fsType", "btrfs"),
+        ("ebsStorageClass.reclaimPolicy", "Recycle"),
+        ("ebsStorageClass.name", "GP3"),
+        ("ebsStorageClass.enabled", "yes"),
+        ("ebsStorageClass.extraTags", {"a=b": "c"}),
+        ("ebsStorageClass.extraTags", {"team": "a=b"}),
+        ("ebsStorageClass.extraTags", {"team": "{{ .PVCName }}"}),
+        ("ebsStorageClass.extraTags", {"aws:cost": "x"}),
+        ("ebsStorageClass.extraTags", {"mlplat:env": "prod"}),
+        ("ebsStorageClass.isDefault", True),
+    ],
+)
+def test_schema_refuses_bad_gp3_values(key: str, value: object) -> None:
+    error = render_error(STORAGE, storage_values(**{key: value}))
+    assert "ebsStorageClass" in error, error
+
+
+def test_the_values_the_storage_phase_computes_render_the_gp3_class(local_env: Environment) -> None:
+    """VolumesPart.computed_values, fed the iam and storage outputs, is what the chart needs: the data key
+    and the env's name and cluster as volume tags."""
+    outputs = {"iam": {"data_kms_key_arn": DATA_KEY_ARN}, "storage": {"efs_file_system_id": FILE_SYSTEM_ID}}
+    context = PhaseContext(env=local_env, workdir=Path("/nonexistent"), adapters=fake_adapters(), outputs=outputs)
+    computed = VolumesPart("storage", "volumes").computed_values(context)["mlplat-storage"]
+    assert computed["ebsStorageClass"] == {
+        "env": local_env.name,
+        "cluster": local_env.config.cluster.name,
+        "kmsKeyId": DATA_KEY_ARN,
+    }
+    docs = render(STORAGE, {**computed, "verify": {"runId": RUN_ID}})
+    parameters = ebs_class(docs)["parameters"]
+    assert parameters["kmsKeyId"] == DATA_KEY_ARN
+    assert parameters["tagSpecification_1"] == f"mlplat:env={local_env.name}"
+    assert parameters["tagSpecification_2"] == f"mlplat:cluster={local_env.config.cluster.name}"
+    assert efs_class(docs)["parameters"]["fileSystemId"] == FILE_SYSTEM_ID
+
+
+def test_without_the_iam_output_the_chart_names_the_missing_key(local_env: Environment) -> None:
+    # a plan before `up` has no outputs: nothing is invented, the chart says what is missing
+    context = PhaseContext(env=local_env, workdir=Path("/nonexistent"), adapters=fake_adapters(), outputs={})
+    computed = VolumesPart("storage", "volumes").computed_values(context)["mlplat-storage"]
+    assert "kmsKeyId" not in computed["ebsStorageClass"] and "efs" not in computed
+    error = render_error(STORAGE, {**computed, "efs": {"fileSystemId": FILE_SYSTEM_ID}, "verify": {"runId": RUN_ID}})
+    assert "ebsStorageClass.kmsKeyId is required" in error
 
 
 # --- PersistentVolumeClaim -----------------------------------------------------------------------
@@ -167,8 +328,8 @@ def test_verify_image_digest_wins_over_the_tag() -> None:
 
 
 def test_verify_disabled_renders_no_job_and_needs_no_run_id() -> None:
-    docs = render(STORAGE, {"efs.fileSystemId": FILE_SYSTEM_ID, "verify.enabled": False})
-    assert sorted(doc["kind"] for doc in docs) == ["PersistentVolumeClaim", "StorageClass"]
+    docs = render(STORAGE, {**without(storage_values(), "verify.runId"), "verify.enabled": False})
+    assert sorted(doc["kind"] for doc in docs) == ["PersistentVolumeClaim", "StorageClass", "StorageClass"]
 
 
 def test_job_name_fits_the_job_name_label_with_a_long_release_name() -> None:
@@ -237,7 +398,7 @@ def test_verify_script_fails_when_the_volume_is_not_writable(tmp_path: Path) -> 
 
 
 def test_empty_file_system_id_fails_with_instructions() -> None:
-    error = render_error(STORAGE, {"verify.runId": RUN_ID})
+    error = render_error(STORAGE, without(storage_values(), "efs.fileSystemId"))
     assert "efs.fileSystemId is required" in error
     assert "efs_file_system_id" in error
 
@@ -253,7 +414,7 @@ def test_bad_claim_size_is_refused(size: object) -> None:
 
 
 def test_missing_run_id_fails_with_instructions() -> None:
-    assert "verify.runId is required" in render_error(STORAGE, {"efs.fileSystemId": FILE_SYSTEM_ID})
+    assert "verify.runId is required" in render_error(STORAGE, without(storage_values(), "verify.runId"))
 
 
 @pytest.mark.parametrize("run_id", ["Run_1", "-run", "run-", "r" * 21, "run.1"])

@@ -112,6 +112,18 @@ def test_addon_override_from_yaml_keeps_other_pins() -> None:
     assert config.cluster.addon_versions == {**catalog.DEFAULT_ADDON_VERSIONS, "vpc-cni": "v1.20.0-eksbuild.1"}
 
 
+def test_ebs_csi_driver_pin_is_a_known_addon_and_overridable() -> None:
+    config = parse_env(
+        'aws: {region: us-west-2, account_id: "123456789012"}\n'
+        "cluster:\n  name: mlplat-test\n  addon_versions: {aws-ebs-csi-driver: v1.45.0-eksbuild.1}\n"
+        "model_repository: {s3_bucket: mlplat-test-models}\n",
+        "inline.yaml",
+    )
+    assert config.cluster.addon_versions["aws-ebs-csi-driver"] == "v1.45.0-eksbuild.1"
+    assert config.cluster.addon_versions["aws-efs-csi-driver"] == catalog.DEFAULT_ADDON_VERSIONS["aws-efs-csi-driver"]
+    assert "aws-ebs-csi-driver" in ClusterConfig(name="mlplat-test").addon_versions
+
+
 @pytest.mark.parametrize(
     ("instance_type", "gpus"),
     [

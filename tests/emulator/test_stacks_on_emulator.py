@@ -8,8 +8,9 @@ the emulator alike). State lives in the emulator's S3 with ``use_lockfile``.
 Checked: apply, a second ``plan -detailed-exitcode`` returning 0, an in-place update that also
 converges, the outputs against what the emulator holds, and a clean destroy. The managed add-ons are
 split around the nodes: the cluster stack installs only the DaemonSet add-ons (vpc-cni, kube-proxy,
-eks-pod-identity-agent); coredns and aws-efs-csi-driver, whose pods need nodes, come with the
-nodegroups stack, after its node groups.
+eks-pod-identity-agent); coredns and the EFS and EBS CSI drivers, whose pods need nodes, come with the
+nodegroups stack, after its node groups. The EBS CSI role may use the data key (the gp3 StorageClass's
+kmsKeyId) through an inline policy.
 
 checkov: the ``show -json`` of each stack's post-apply second plan (every value known, as in
 tests/terraform's scan of the network, iam and storage stacks) is saved (``stack_plans``); checkov scans
@@ -43,8 +44,9 @@ ADDONS = {
     "kube-proxy": "v1.32.0-eksbuild.2",
     "eks-pod-identity-agent": "v1.3.4-eksbuild.1",
     "aws-efs-csi-driver": "v2.1.4-eksbuild.1",
+    "aws-ebs-csi-driver": "v1.44.0-eksbuild.1",
 }
-AFTER_NODES = ("coredns", "aws-efs-csi-driver")  # Deployments: installed by the nodegroups stack
+AFTER_NODES = ("coredns", "aws-efs-csi-driver", "aws-ebs-csi-driver")  # Deployments: the nodegroups stack
 BEFORE_NODES = tuple(name for name in ADDONS if name not in AFTER_NODES)  # DaemonSets: the cluster stack
 
 
@@ -70,9 +72,9 @@ def cluster_vars(network: Network, deployer_arn: str) -> dict[str, Any]:
     }
 
 
-def nodegroup_vars(network: Network, addon_versions: dict[str, str], efs_csi_role_arn: str) -> dict[str, Any]:
-    """The nodegroups stack's variables: ``addon_versions`` is the cluster stack's map (config),
-    ``efs_csi_role_arn`` the cluster stack's output."""
+def nodegroup_vars(network: Network, addon_versions: dict[str, str], cluster_out: dict[str, Any]) -> dict[str, Any]:
+    """The nodegroups stack's variables: ``addon_versions`` is the cluster stack's map (config), the CSI
+    drivers' roles the cluster stack's outputs."""
     return {
         "env": "it",
         "cluster_name": CLUSTER,
@@ -109,7 +111,8 @@ def nodegroup_vars(network: Network, addon_versions: dict[str, str], efs_csi_rol
         "gpu_node_role_arn": network.node_role_arn,
         "data_kms_key_arn": network.kms_key_arn,
         "addon_versions": addon_versions,
-        "efs_csi_role_arn": efs_csi_role_arn,
+        "efs_csi_role_arn": cluster_out["efs_csi_role_arn"],
+        "ebs_csi_role_arn": cluster_out["ebs_csi_role_arn"],
     }
 
 
@@ -218,6 +221,7 @@ def test_cluster_and_nodegroups_stacks_converge_and_destroy_clean(
     assert out["cluster_primary_security_group_id"] == described["resourcesVpcConfig"]["clusterSecurityGroupId"]
     assert out["vpc_cni_role_arn"] == f"arn:aws:iam::{ACCOUNT}:role/{CLUSTER}-vpc-cni"
     assert out["efs_csi_role_arn"] == f"arn:aws:iam::{ACCOUNT}:role/{CLUSTER}-efs-csi"
+    assert out["ebs_csi_role_arn"] == f"arn:aws:iam::{ACCOUNT}:role/{CLUSTER}-ebs-csi"
 
     assert described["accessConfig"]["authenticationMode"] == "API"
     assert described["encryptionConfig"][0]["provider"]["keyArn"] == network.kms_key_arn
@@ -245,6 +249,7 @@ def test_cluster_and_nodegroups_stacks_converge_and_destroy_clean(
             ],
             "AmazonEFSCSIDriverPolicy",
         ),
+        ("ebs-csi", ["system:serviceaccount:kube-system:ebs-csi-controller-sa"], "AmazonEBSCSIDriverPolicy"),
     ):
         trust = iam.get_role(RoleName=f"{CLUSTER}-{role}")["Role"]["AssumeRolePolicyDocument"]
         statement = trust["Statement"][0]
@@ -253,6 +258,22 @@ def test_cluster_and_nodegroups_stacks_converge_and_destroy_clean(
         assert statement["Condition"]["StringEquals"][f"{issuer}:aud"] == "sts.amazonaws.com"
         attached = iam.list_attached_role_policies(RoleName=f"{CLUSTER}-{role}")["AttachedPolicies"]
         assert [p["PolicyName"] for p in attached] == [policy]
+        inline = iam.list_role_policies(RoleName=f"{CLUSTER}-{role}")["PolicyNames"]
+        assert inline == (["ebs-csi-kms"] if role == "ebs-csi" else [])
+    # The EBS CSI role may use the data key (cloudwatch_log_kms_key_arn, as the runner feeds it) and
+    # nothing else: grants only for AWS resources (EC2 attaching the volume), plus key use.
+    kms = iam.get_role_policy(RoleName=f"{CLUSTER}-ebs-csi", PolicyName="ebs-csi-kms")["PolicyDocument"]
+    grants, use = kms["Statement"]
+    assert sorted(grants["Action"]) == ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
+    assert grants["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    assert sorted(use["Action"]) == [
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey*",
+        "kms:ReEncrypt*",
+    ]
+    assert all(s["Resource"] in ([network.kms_key_arn], network.kms_key_arn) for s in (grants, use))
 
     # An in-place update (endpoint CIDRs, logging, add-on version, tags) converges too.
     variables.update(
@@ -270,8 +291,8 @@ def test_cluster_and_nodegroups_stacks_converge_and_destroy_clean(
     ]
 
     # -- node groups --------------------------------------------------------------------------------
-    # Fed as the runner feeds it: the cluster stack's add-on map and its efs_csi_role_arn output.
-    node_variables = nodegroup_vars(network, variables["addon_versions"], out["efs_csi_role_arn"])
+    # Fed as the runner feeds it: the cluster stack's add-on map and its efs/ebs_csi_role_arn outputs.
+    node_variables = nodegroup_vars(network, variables["addon_versions"], out)
     nodegroups.apply(node_variables)
     nodegroups.plan_exit_code(stack_plans)
     stack_plans.start_scan()  # overlaps the assertions and the destroy below
@@ -282,6 +303,8 @@ def test_cluster_and_nodegroups_stacks_converge_and_destroy_clean(
     assert sorted(eks.list_addons(clusterName=CLUSTER)["addons"]) == sorted(ADDONS)
     late = {name: eks.describe_addon(clusterName=CLUSTER, addonName=name)["addon"] for name in AFTER_NODES}
     assert late["aws-efs-csi-driver"]["serviceAccountRoleArn"] == out["efs_csi_role_arn"]
+    assert late["aws-ebs-csi-driver"]["serviceAccountRoleArn"] == out["ebs_csi_role_arn"]
+    assert late["aws-ebs-csi-driver"]["addonVersion"] == ADDONS["aws-ebs-csi-driver"]
     assert "serviceAccountRoleArn" not in late["coredns"]
     assert late["coredns"]["tags"]["mlplat:cluster"] == CLUSTER
     groups = [
@@ -319,7 +342,7 @@ def test_cluster_and_nodegroups_stacks_converge_and_destroy_clean(
     assert CLUSTER not in eks.list_clusters()["clusters"]
     assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
     roles = {role["RoleName"] for role in iam.list_roles()["Roles"]}
-    assert not {f"{CLUSTER}-vpc-cni", f"{CLUSTER}-efs-csi"} & roles
+    assert not {f"{CLUSTER}-vpc-cni", f"{CLUSTER}-efs-csi", f"{CLUSTER}-ebs-csi"} & roles
     assert ec2.describe_launch_templates()["LaunchTemplates"] == []
     groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [network.vpc_id]}])
     assert cluster_sg not in {g["GroupId"] for g in groups["SecurityGroups"]}

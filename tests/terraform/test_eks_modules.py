@@ -107,9 +107,9 @@ def _graph_edges(dot: str) -> set[tuple[str, str]]:
 
 
 def test_addons_that_need_nodes_come_after_the_node_groups(workspace: Workspace) -> None:
-    """coredns and aws-efs-csi-driver (Deployments) are created after the node groups, by the nodegroups
-    module; the cluster keeps the DaemonSet add-ons, which do not wait for nodes (vpc-cni must precede
-    them). Which add-on lives where is asserted by the modules' terraform tests."""
+    """coredns and the EFS and EBS CSI drivers (Deployments) are created after the node groups, by the
+    nodegroups module; the cluster keeps the DaemonSet add-ons, which do not wait for nodes (vpc-cni must
+    precede them). Which add-on lives where is asserted by the modules' terraform tests."""
     edges = _graph_edges(workspace.result("graph", "modules/nodegroups").stdout)
     assert ("aws_eks_addon.after_nodes", "aws_eks_node_group.this") in edges, edges
     eks_nodes = {node for edge in _graph_edges(workspace.result("graph", "modules/eks").stdout) for node in edge}
@@ -148,12 +148,12 @@ def test_stack_contract_names() -> None:
     assert names("stacks/cluster", "output", "outputs.tf") == {
         "cluster_name", "cluster_arn", "cluster_endpoint", "cluster_certificate_authority_data",
         "cluster_version", "oidc_provider_arn", "oidc_issuer_url", "cluster_primary_security_group_id",
-        "efs_csi_role_arn", "vpc_cni_role_arn",
+        "efs_csi_role_arn", "ebs_csi_role_arn", "vpc_cni_role_arn",
     }  # fmt: skip
     assert names("stacks/nodegroups", "variable", "variables.tf") == common | {
         "kubernetes_version", "node_groups", "private_subnet_ids", "node_security_group_id",
         "cpu_node_role_arn", "gpu_node_role_arn", "data_kms_key_arn",
-        "addon_versions", "efs_csi_role_arn",  # add-ons that need nodes (config; cluster stack output)
+        "addon_versions", "efs_csi_role_arn", "ebs_csi_role_arn",  # add-ons that need nodes (config; cluster outputs)
     }  # fmt: skip
     assert names("stacks/nodegroups", "output", "outputs.tf") == {
         "node_group_names", "node_group_arns", "launch_template_ids", "addon_versions_installed",

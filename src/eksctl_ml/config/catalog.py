@@ -104,13 +104,17 @@ GPU_FAMILIES: frozenset[str] = frozenset(NVIDIA_GPU_COUNTS)
 # Control-plane log types EKS accepts.
 EKS_LOG_TYPES: tuple[str, ...] = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
-# Managed add-ons the cluster stack installs, with versions known to work on DEFAULT_KUBERNETES_VERSION.
+# Managed add-ons the cluster stack (vpc-cni, kube-proxy, eks-pod-identity-agent) and the nodegroups stack
+# (coredns and the CSI drivers, whose pods need nodes) install, with versions known to work on
+# DEFAULT_KUBERNETES_VERSION. aws-ebs-csi-driver provisions the gp3 StorageClass's volumes: since Kubernetes
+# 1.23 EKS's default gp2 class is migrated to it too, so without it every EBS-backed claim stays Pending.
 DEFAULT_ADDON_VERSIONS: dict[str, str] = {
     "vpc-cni": "v1.19.2-eksbuild.1",
     "coredns": "v1.11.4-eksbuild.2",
     "kube-proxy": "v1.32.0-eksbuild.2",
     "eks-pod-identity-agent": "v1.3.4-eksbuild.1",
     "aws-efs-csi-driver": "v2.1.4-eksbuild.1",
+    "aws-ebs-csi-driver": "v1.44.0-eksbuild.1",
 }
 
 

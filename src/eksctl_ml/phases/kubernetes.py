@@ -234,8 +234,19 @@ class VolumesPart(HelmPart):
     release_phase = "storage"
 
     def computed_values(self, ctx: PhaseContext) -> dict[str, dict[str, Any]]:
+        """The EFS id for efs-sc; for the gp3 class the data key (the EBS CSI role may use it) and the
+        env/cluster tags that let the leftover inventory of `down` find a volume that outlived its claim.
+        Outputs not recorded yet (a plan before `up`) are left out: the chart then names what is missing."""
+        values: dict[str, Any] = {}
         fs_id = ctx.outputs.get(self.name, {}).get("efs_file_system_id")
-        return {"mlplat-storage": {"efs": {"fileSystemId": fs_id}}} if fs_id else {}
+        if fs_id:
+            values["efs"] = {"fileSystemId": fs_id}
+        ebs: dict[str, Any] = {"env": ctx.env.name, "cluster": ctx.env.config.cluster.name}
+        kms_key = ctx.outputs.get("iam", {}).get("data_kms_key_arn")
+        if kms_key:
+            ebs["kmsKeyId"] = kms_key
+        values["ebsStorageClass"] = ebs
+        return {"mlplat-storage": values}
 
     def apply(self, ctx: PhaseContext) -> Mapping[str, Any]:
         from eksctl_ml.releases.catalog import load_catalog

@@ -50,7 +50,7 @@ def _nodegroup_vars(env: Environment) -> Mapping[str, Any]:
     groups = env.config.node_groups
     return {
         "kubernetes_version": env.config.cluster.kubernetes_version,
-        # coredns and the EFS CSI driver run pods, so they are installed after the nodes exist
+        # coredns and the EFS and EBS CSI drivers run pods, so they are installed after the nodes exist
         "addon_versions": dict(env.config.cluster.addon_versions),
         "node_groups": {
             key: {
@@ -170,6 +170,7 @@ def provision_order(env: Environment) -> tuple[Phase, ...]:
                         "gpu_node_role_arn": ("iam", "gpu_node_role_arn"),
                         "data_kms_key_arn": ("iam", "data_kms_key_arn"),
                         "efs_csi_role_arn": ("cluster", "efs_csi_role_arn"),
+                        "ebs_csi_role_arn": ("cluster", "ebs_csi_role_arn"),
                     },
                     gate=_nodegroups_gate,
                     gate_timeout_s=1800,

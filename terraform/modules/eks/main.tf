@@ -29,6 +29,29 @@ locals {
   # IAM role names are limited to 64 characters.
   role_name_base = substr(var.cluster_name, 0, 52)
 
+  # Customer-managed keys of encrypted volumes (the StorageClass's kmsKeyId): EC2 creates and attaches
+  # them through grants the driver's role asks for, so the role needs the grant actions (for AWS
+  # resources only) and key use. AmazonEBSCSIDriverPolicy has no KMS permission at all. No key given:
+  # no inline policy.
+  ebs_csi_inline_policies = length(var.ebs_csi_kms_key_arns) == 0 ? {} : { "ebs-csi-kms" = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "GrantsForEncryptedVolumes"
+        Effect    = "Allow"
+        Action    = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
+        Resource  = var.ebs_csi_kms_key_arns
+        Condition = { Bool = { "kms:GrantIsForAWSResource" = "true" } }
+      },
+      {
+        Sid      = "UseKeyForEncryptedVolumes"
+        Effect   = "Allow"
+        Action   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+        Resource = var.ebs_csi_kms_key_arns
+      },
+    ]
+  }) }
+
   # VPC CNI add-on configuration (schema of `aws eks describe-addon-configuration`).
   vpc_cni_configuration = jsonencode({
     enableNetworkPolicy = tostring(var.vpc_cni_enable_network_policy)
@@ -39,9 +62,10 @@ locals {
   })
 
   # Add-ons installed with the control plane, before any node exists: DaemonSets that nodes need
-  # (vpc-cni, or nodes never become Ready) or that merely wait for nodes. coredns and
-  # aws-efs-csi-driver run Deployments that stay DEGRADED until nodes run their pods: the
-  # nodegroups module installs them after the node groups. The version comes from var.addon_versions.
+  # (vpc-cni, or nodes never become Ready) or that merely wait for nodes. coredns,
+  # aws-efs-csi-driver and aws-ebs-csi-driver run Deployments that stay DEGRADED until nodes run their
+  # pods: the nodegroups module installs them after the node groups. The version comes from
+  # var.addon_versions.
   addons = {
     "vpc-cni" = {
       service_account_role_arn = module.vpc_cni_irsa.arn
@@ -150,9 +174,9 @@ resource "aws_iam_openid_connect_provider" "this" {
   tags = merge(var.tags, { Name = "${var.cluster_name}-eks-irsa" })
 }
 
-# Add-on service-account roles, from the shared IRSA role module. The EFS CSI role is created here,
-# with the OIDC provider, but the aws-efs-csi-driver add-on that uses it is installed by the
-# nodegroups stack (efs_csi_role_arn output -> its efs_csi_role_arn variable).
+# Add-on service-account roles, from the shared IRSA role module. The EFS and EBS CSI roles are created
+# here, with the OIDC provider, but the add-ons that use them are installed by the nodegroups stack
+# (efs_csi_role_arn / ebs_csi_role_arn outputs -> its variables of the same names).
 module "vpc_cni_irsa" {
   source = "../security/modules/irsa-role"
 
@@ -175,6 +199,21 @@ module "efs_csi_irsa" {
   oidc_issuer_url   = local.oidc_issuer_url
   service_accounts  = ["kube-system:efs-csi-controller-sa", "kube-system:efs-csi-node-sa"]
   policy_arns       = { efs = "arn:${local.partition}:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy" }
+
+  tags = var.tags
+}
+
+# Only the controller calls AWS (CreateVolume, AttachVolume, ...): the node DaemonSet needs no role.
+module "ebs_csi_irsa" {
+  source = "../security/modules/irsa-role"
+
+  name              = "${local.role_name_base}-ebs-csi"
+  description       = "IRSA role of the EBS CSI driver (kube-system/ebs-csi-controller-sa) in EKS cluster ${var.cluster_name}."
+  oidc_provider_arn = aws_iam_openid_connect_provider.this.arn
+  oidc_issuer_url   = local.oidc_issuer_url
+  service_accounts  = ["kube-system:ebs-csi-controller-sa"]
+  policy_arns       = { ebs = "arn:${local.partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy" }
+  inline_policies   = local.ebs_csi_inline_policies
 
   tags = var.tags
 }

@@ -48,6 +48,11 @@ output "efs_csi_role_arn" {
   value       = module.efs_csi_irsa.arn
 }
 
+output "ebs_csi_role_arn" {
+  description = "ARN of the IRSA role of the EBS CSI driver add-on (AmazonEBSCSIDriverPolicy, plus use of ebs_csi_kms_key_arns)."
+  value       = module.ebs_csi_irsa.arn
+}
+
 output "cloudwatch_log_group_name" {
   description = "Name of the control-plane log group."
   value       = try(aws_cloudwatch_log_group.this.name, null)

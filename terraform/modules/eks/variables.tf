@@ -136,20 +136,31 @@ variable "secrets_kms_key_arn" {
 }
 
 variable "addon_versions" {
-  description = "Pinned versions of the managed add-ons, keyed by add-on name. This module installs vpc-cni, kube-proxy and eks-pod-identity-agent (required keys); coredns and aws-efs-csi-driver may be present (the environment's full map) and are installed after the nodes by modules/nodegroups."
+  description = "Pinned versions of the managed add-ons, keyed by add-on name. This module installs vpc-cni, kube-proxy and eks-pod-identity-agent (required keys); coredns, aws-efs-csi-driver and aws-ebs-csi-driver may be present (the environment's full map) and are installed after the nodes by modules/nodegroups."
   type        = map(string)
 
   validation {
     condition = (
       length(setsubtract(["vpc-cni", "kube-proxy", "eks-pod-identity-agent"], keys(var.addon_versions))) == 0 &&
-      length(setsubtract(keys(var.addon_versions), ["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-efs-csi-driver"])) == 0
+      length(setsubtract(keys(var.addon_versions), ["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-efs-csi-driver", "aws-ebs-csi-driver"])) == 0
     )
-    error_message = "addon_versions must have the keys vpc-cni, kube-proxy and eks-pod-identity-agent, and may only add coredns and aws-efs-csi-driver (installed by modules/nodegroups)."
+    error_message = "addon_versions must have the keys vpc-cni, kube-proxy and eks-pod-identity-agent, and may only add coredns, aws-efs-csi-driver and aws-ebs-csi-driver (installed by modules/nodegroups)."
   }
 
   validation {
     condition     = alltrue([for v in values(var.addon_versions) : can(regex("^v[0-9]+\\.[0-9]+\\.[0-9]+-eksbuild\\.[0-9]+$", v))])
     error_message = "Each add-on version must be an EKS add-on version such as v1.19.2-eksbuild.1."
+  }
+}
+
+variable "ebs_csi_kms_key_arns" {
+  description = "Customer-managed KMS keys the EBS CSI driver may encrypt volumes with (a StorageClass's kmsKeyId; mlplat's gp3 class uses the iam stack's data key). Its role gets an inline policy for them: grants for AWS resources, and encrypt/decrypt/data-key use. Empty: no KMS permission (enough for the AWS managed aws/ebs key)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for k in var.ebs_csi_kms_key_arns : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", k))])
+    error_message = "ebs_csi_kms_key_arns must contain KMS key ARNs (arn:aws:kms:<region>:<account>:key/<id>), not aliases or key ids."
   }
 }
 

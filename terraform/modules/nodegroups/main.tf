@@ -9,16 +9,19 @@ locals {
   # Node group and launch template names (node group names are limited to 63 characters).
   names = { for key, _ in var.node_groups : key => "${substr(var.cluster_name, 0, 50)}-${key}" }
 
-  # Managed add-ons whose pods need nodes: coredns and the EFS CSI controller are Deployments that stay
-  # DEGRADED (and make the provider wait, then time out) until nodes run them, so they are installed
-  # here, after the node groups. The DaemonSet add-ons (vpc-cni, kube-proxy, eks-pod-identity-agent)
-  # come with the cluster (modules/eks): nodes need vpc-cni to become Ready.
+  # Managed add-ons whose pods need nodes: coredns and the EFS and EBS CSI controllers are Deployments
+  # that stay DEGRADED (and make the provider wait, then time out) until nodes run them, so they are
+  # installed here, after the node groups. The DaemonSet add-ons (vpc-cni, kube-proxy,
+  # eks-pod-identity-agent) come with the cluster (modules/eks): nodes need vpc-cni to become Ready.
   addons = {
     "coredns" = {
       service_account_role_arn = null
     }
     "aws-efs-csi-driver" = {
       service_account_role_arn = var.efs_csi_role_arn
+    }
+    "aws-ebs-csi-driver" = {
+      service_account_role_arn = var.ebs_csi_role_arn
     }
   }
 }

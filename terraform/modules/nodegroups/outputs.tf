@@ -24,6 +24,6 @@ output "autoscaling_group_names" {
 }
 
 output "addon_versions" {
-  description = "Installed version of each managed add-on of this module (coredns, aws-efs-csi-driver), keyed by add-on name."
+  description = "Installed version of each managed add-on of this module (coredns, aws-efs-csi-driver, aws-ebs-csi-driver), keyed by add-on name."
   value       = { for name, addon in aws_eks_addon.after_nodes : name => addon.addon_version }
 }

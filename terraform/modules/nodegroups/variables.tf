@@ -138,17 +138,17 @@ variable "node_groups" {
 }
 
 variable "addon_versions" {
-  description = "Pinned versions of the managed add-ons, keyed by add-on name (the environment's full map is fine). This module installs coredns and aws-efs-csi-driver, after the node groups; the other keys are ignored (modules/eks installs those)."
+  description = "Pinned versions of the managed add-ons, keyed by add-on name (the environment's full map is fine). This module installs coredns, aws-efs-csi-driver and aws-ebs-csi-driver, after the node groups; the other keys are ignored (modules/eks installs those)."
   type        = map(string)
 
   validation {
-    condition     = alltrue([for name in ["coredns", "aws-efs-csi-driver"] : contains(keys(var.addon_versions), name)])
-    error_message = "addon_versions must have the keys coredns and aws-efs-csi-driver."
+    condition     = alltrue([for name in ["coredns", "aws-efs-csi-driver", "aws-ebs-csi-driver"] : contains(keys(var.addon_versions), name)])
+    error_message = "addon_versions must have the keys coredns, aws-efs-csi-driver and aws-ebs-csi-driver."
   }
 
   validation {
-    condition     = alltrue([for name, version in var.addon_versions : can(regex("^v[0-9]+\\.[0-9]+\\.[0-9]+-eksbuild\\.[0-9]+$", version)) if contains(["coredns", "aws-efs-csi-driver"], name)])
-    error_message = "The coredns and aws-efs-csi-driver versions must be EKS add-on versions such as v1.11.4-eksbuild.2."
+    condition     = alltrue([for name, version in var.addon_versions : can(regex("^v[0-9]+\\.[0-9]+\\.[0-9]+-eksbuild\\.[0-9]+$", version)) if contains(["coredns", "aws-efs-csi-driver", "aws-ebs-csi-driver"], name)])
+    error_message = "The coredns, aws-efs-csi-driver and aws-ebs-csi-driver versions must be EKS add-on versions such as v1.11.4-eksbuild.2."
   }
 }
 
@@ -159,6 +159,16 @@ variable "efs_csi_role_arn" {
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.efs_csi_role_arn))
     error_message = "efs_csi_role_arn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)."
+  }
+}
+
+variable "ebs_csi_role_arn" {
+  description = "IRSA role ARN of the aws-ebs-csi-driver add-on (AmazonEBSCSIDriverPolicy, use of the data key); modules/eks creates it (ebs_csi_role_arn output)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.ebs_csi_role_arn))
+    error_message = "ebs_csi_role_arn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)."
   }
 }
 

@@ -24,6 +24,10 @@ module "eks" {
   admin_role_arns     = var.admin_role_arns
   secrets_kms_key_arn = var.eks_kms_key_arn
 
+  # The runner passes the iam stack's data key as cloudwatch_log_kms_key_arn; the gp3 StorageClass
+  # (charts/mlplat-storage) encrypts EBS volumes with that same key, so the EBS CSI role may use it.
+  ebs_csi_kms_key_arns = var.cloudwatch_log_kms_key_arn == null ? [] : [var.cloudwatch_log_kms_key_arn]
+
   addon_versions                   = var.addon_versions
   vpc_cni_enable_network_policy    = var.vpc_cni_enable_network_policy
   vpc_cni_enable_prefix_delegation = var.vpc_cni_enable_prefix_delegation

@@ -43,6 +43,11 @@ output "efs_csi_role_arn" {
   value       = module.eks.efs_csi_role_arn
 }
 
+output "ebs_csi_role_arn" {
+  description = "IRSA role ARN of the EBS CSI driver add-on (AmazonEBSCSIDriverPolicy, use of the data key)."
+  value       = module.eks.ebs_csi_role_arn
+}
+
 output "vpc_cni_role_arn" {
   description = "IRSA role ARN of the VPC CNI add-on."
   value       = module.eks.vpc_cni_role_arn

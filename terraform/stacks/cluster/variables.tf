@@ -94,7 +94,7 @@ variable "admin_role_arns" {
 }
 
 variable "addon_versions" {
-  description = "Pinned managed add-on versions keyed by add-on: vpc-cni, coredns, kube-proxy, eks-pod-identity-agent, aws-efs-csi-driver. This stack installs vpc-cni, kube-proxy and eks-pod-identity-agent; the nodegroups stack installs coredns and aws-efs-csi-driver after the nodes."
+  description = "Pinned managed add-on versions keyed by add-on: vpc-cni, coredns, kube-proxy, eks-pod-identity-agent, aws-efs-csi-driver, aws-ebs-csi-driver. This stack installs vpc-cni, kube-proxy and eks-pod-identity-agent; the nodegroups stack installs coredns and the EFS and EBS CSI drivers after the nodes."
   type        = map(string)
 }
 
@@ -111,7 +111,7 @@ variable "vpc_cni_enable_prefix_delegation" {
 }
 
 variable "cloudwatch_log_kms_key_arn" {
-  description = "Optional KMS key (for example the iam stack's data_kms_key_arn, whose policy admits CloudWatch Logs) encrypting the control-plane log group; null keeps CloudWatch-managed encryption."
+  description = "Optional KMS key (the iam stack's data_kms_key_arn, whose policy admits CloudWatch Logs and EC2) encrypting the control-plane log group; the EBS CSI driver's role may also use it, for the volumes of the gp3 StorageClass (kmsKeyId = the data key). Null keeps CloudWatch-managed log encryption and gives the EBS CSI role no KMS permission."
   type        = string
   default     = null
 }

@@ -19,10 +19,11 @@ module "nodegroups" {
 
   node_groups = var.node_groups
 
-  # coredns and aws-efs-csi-driver: their pods need nodes, so they are installed here, after the
-  # node groups, not in the cluster stack. The EFS CSI IRSA role comes from the cluster stack.
+  # coredns and the EFS and EBS CSI drivers: their pods need nodes, so they are installed here, after
+  # the node groups, not in the cluster stack. The CSI drivers' IRSA roles come from the cluster stack.
   addon_versions   = var.addon_versions
   efs_csi_role_arn = var.efs_csi_role_arn
+  ebs_csi_role_arn = var.ebs_csi_role_arn
 
   # default_tags do not reach launch-template tag specifications: pass the stack tags explicitly.
   tags = local.tags

@@ -14,6 +14,6 @@ output "launch_template_ids" {
 }
 
 output "addon_versions_installed" {
-  description = "Installed version of each managed add-on of this stack (coredns, aws-efs-csi-driver), keyed by add-on name."
+  description = "Installed version of each managed add-on of this stack (coredns, aws-efs-csi-driver, aws-ebs-csi-driver), keyed by add-on name."
   value       = module.nodegroups.addon_versions
 }

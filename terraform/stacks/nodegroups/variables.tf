@@ -67,12 +67,12 @@ variable "node_groups" {
 }
 
 variable "addon_versions" {
-  description = "Pinned managed add-on versions keyed by add-on (the same map as the cluster stack's). This stack installs coredns and aws-efs-csi-driver, after the node groups; the other keys are ignored."
+  description = "Pinned managed add-on versions keyed by add-on (the same map as the cluster stack's). This stack installs coredns, aws-efs-csi-driver and aws-ebs-csi-driver, after the node groups; the other keys are ignored."
   type        = map(string)
 
   validation {
-    condition     = alltrue([for name in ["coredns", "aws-efs-csi-driver"] : contains(keys(var.addon_versions), name)])
-    error_message = "addon_versions must have the keys coredns and aws-efs-csi-driver."
+    condition     = alltrue([for name in ["coredns", "aws-efs-csi-driver", "aws-ebs-csi-driver"] : contains(keys(var.addon_versions), name)])
+    error_message = "addon_versions must have the keys coredns, aws-efs-csi-driver and aws-ebs-csi-driver."
   }
 }
 
@@ -107,5 +107,10 @@ variable "data_kms_key_arn" {
 
 variable "efs_csi_role_arn" {
   description = "IRSA role of the aws-efs-csi-driver add-on, from the cluster stack (efs_csi_role_arn output)."
+  type        = string
+}
+
+variable "ebs_csi_role_arn" {
+  description = "IRSA role of the aws-ebs-csi-driver add-on, from the cluster stack (ebs_csi_role_arn output)."
   type        = string
 }

@@ -86,7 +86,9 @@ variables {
     "kube-proxy"             = "v1.32.0-eksbuild.2"
     "eks-pod-identity-agent" = "v1.3.4-eksbuild.1"
     "aws-efs-csi-driver"     = "v2.1.4-eksbuild.1"
+    "aws-ebs-csi-driver"     = "v1.44.0-eksbuild.1"
   }
+  ebs_csi_kms_key_arns = ["arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4444-5555-6666-444455556666"]
   tags = {
     "mlplat:env" = "test"
     team         = "ml-platform"
@@ -153,6 +155,11 @@ run "admins_addons_irsa_and_tags" {
     outputs = { arn = "arn:aws:iam::123456789012:role/mlplat-test-efs-csi" }
   }
 
+  override_module {
+    target  = module.ebs_csi_irsa
+    outputs = { arn = "arn:aws:iam::123456789012:role/mlplat-test-ebs-csi" }
+  }
+
   variables {
     admin_role_arns = [
       "arn:aws:iam::123456789012:role/terraform-ci",
@@ -181,8 +188,8 @@ run "admins_addons_irsa_and_tags" {
   }
 
   assert {
-    condition     = !contains(keys(aws_eks_addon.before_nodes), "coredns") && !contains(keys(aws_eks_addon.before_nodes), "aws-efs-csi-driver")
-    error_message = "coredns and aws-efs-csi-driver need nodes: modules/nodegroups installs them, not the cluster."
+    condition     = length(setintersection(keys(aws_eks_addon.before_nodes), ["coredns", "aws-efs-csi-driver", "aws-ebs-csi-driver"])) == 0
+    error_message = "coredns and the EFS and EBS CSI drivers need nodes: modules/nodegroups installs them, not the cluster."
   }
 
   assert {
@@ -202,7 +209,7 @@ run "admins_addons_irsa_and_tags" {
 
   assert {
     condition     = aws_eks_addon.before_nodes["vpc-cni"].service_account_role_arn == "arn:aws:iam::123456789012:role/mlplat-test-vpc-cni" && aws_eks_addon.before_nodes["kube-proxy"].service_account_role_arn == null
-    error_message = "vpc-cni must run with its IRSA role (the EFS CSI role is output for the nodegroups stack)."
+    error_message = "vpc-cni must run with its IRSA role (the EFS and EBS CSI roles are output for the nodegroups stack)."
   }
 
   assert {
@@ -221,7 +228,7 @@ run "admins_addons_irsa_and_tags" {
   }
 
   assert {
-    condition     = output.oidc_issuer_url == "https://oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF" && output.vpc_cni_role_arn == "arn:aws:iam::123456789012:role/mlplat-test-vpc-cni" && output.efs_csi_role_arn == "arn:aws:iam::123456789012:role/mlplat-test-efs-csi"
+    condition     = output.oidc_issuer_url == "https://oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF" && output.vpc_cni_role_arn == "arn:aws:iam::123456789012:role/mlplat-test-vpc-cni" && output.efs_csi_role_arn == "arn:aws:iam::123456789012:role/mlplat-test-efs-csi" && output.ebs_csi_role_arn == "arn:aws:iam::123456789012:role/mlplat-test-ebs-csi"
     error_message = "The outputs must expose the issuer and the IRSA roles."
   }
 
@@ -308,11 +315,76 @@ run "rejects_unknown_addon_names" {
       "vpc-cni"                = "v1.19.2-eksbuild.1"
       "kube-proxy"             = "v1.32.0-eksbuild.2"
       "eks-pod-identity-agent" = "v1.3.4-eksbuild.1"
-      "aws-ebs-csi-driver"     = "v1.38.1-eksbuild.1"
+      "snapshot-controller"    = "v8.2.0-eksbuild.1"
     }
   }
 
   expect_failures = [var.addon_versions]
+}
+
+# The EBS CSI controller's role (the add-on itself comes with modules/nodegroups): trusted by its
+# service account only, AmazonEBSCSIDriverPolicy, and use of the customer-managed keys of encrypted
+# volumes. The role module's resources are checked through its outputs and the policy it is given.
+run "ebs_csi_role_trusts_its_controller_and_may_use_the_volume_key" {
+  command = apply
+
+  assert {
+    condition     = module.ebs_csi_irsa.subjects == ["system:serviceaccount:kube-system:ebs-csi-controller-sa"]
+    error_message = "Only kube-system:ebs-csi-controller-sa may assume the EBS CSI role (the node DaemonSet calls no AWS API)."
+  }
+
+  assert {
+    condition     = module.ebs_csi_irsa.name == "mlplat-test-ebs-csi"
+    error_message = "The EBS CSI role is named <cluster>-ebs-csi."
+  }
+
+  assert {
+    condition     = tolist(keys(local.ebs_csi_inline_policies)) == tolist(["ebs-csi-kms"]) && jsondecode(local.ebs_csi_inline_policies["ebs-csi-kms"]).Version == "2012-10-17"
+    error_message = "With a customer-managed key, the EBS CSI role gets exactly one inline policy, ebs-csi-kms."
+  }
+
+  assert {
+    condition     = jsondecode(local.ebs_csi_inline_policies["ebs-csi-kms"]).Statement[0].Action == ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"] && jsondecode(local.ebs_csi_inline_policies["ebs-csi-kms"]).Statement[0].Condition == { Bool = { "kms:GrantIsForAWSResource" = "true" } }
+    error_message = "KMS grants must be limited to grants for AWS resources (EC2 attaching the volume)."
+  }
+
+  assert {
+    condition     = toset(jsondecode(local.ebs_csi_inline_policies["ebs-csi-kms"]).Statement[1].Action) == toset(["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]) && !can(jsondecode(local.ebs_csi_inline_policies["ebs-csi-kms"]).Statement[1].Condition)
+    error_message = "The EBS CSI role must be able to encrypt, decrypt, re-encrypt, generate data keys and describe the key."
+  }
+
+  assert {
+    condition     = alltrue([for statement in jsondecode(local.ebs_csi_inline_policies["ebs-csi-kms"]).Statement : statement.Effect == "Allow" && tolist(statement.Resource) == var.ebs_csi_kms_key_arns])
+    error_message = "The KMS statements must be scoped to ebs_csi_kms_key_arns, never to every key."
+  }
+}
+
+run "ebs_csi_role_without_customer_keys_gets_no_kms_policy" {
+  command = plan
+
+  variables {
+    ebs_csi_kms_key_arns = []
+  }
+
+  assert {
+    condition     = module.ebs_csi_irsa.subjects == ["system:serviceaccount:kube-system:ebs-csi-controller-sa"]
+    error_message = "The EBS CSI role exists whether or not a customer-managed key is given."
+  }
+
+  assert {
+    condition     = length(local.ebs_csi_inline_policies) == 0
+    error_message = "No customer-managed key given: the EBS CSI role gets no inline KMS policy."
+  }
+}
+
+run "rejects_a_kms_alias_for_the_ebs_csi_role" {
+  command = plan
+
+  variables {
+    ebs_csi_kms_key_arns = ["alias/mlplat-test-data"]
+  }
+
+  expect_failures = [var.ebs_csi_kms_key_arns]
 }
 
 run "rejects_a_cluster_without_any_endpoint" {

@@ -32,13 +32,15 @@ variables {
   gpu_node_role_arn      = "arn:aws:iam::123456789012:role/mlplat-test-gpu-node"
   data_kms_key_arn       = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666"
   efs_csi_role_arn       = "arn:aws:iam::123456789012:role/mlplat-test-efs-csi"
-  # The environment's full map, as the cluster stack gets it: only coredns and aws-efs-csi-driver are used here.
+  ebs_csi_role_arn       = "arn:aws:iam::123456789012:role/mlplat-test-ebs-csi"
+  # The environment's full map, as the cluster stack gets it: only coredns and the CSI drivers are used here.
   addon_versions = {
     "vpc-cni"                = "v1.19.2-eksbuild.1"
     "coredns"                = "v1.11.4-eksbuild.2"
     "kube-proxy"             = "v1.32.0-eksbuild.2"
     "eks-pod-identity-agent" = "v1.3.4-eksbuild.1"
     "aws-efs-csi-driver"     = "v2.1.4-eksbuild.1"
+    "aws-ebs-csi-driver"     = "v1.44.0-eksbuild.1"
   }
   tags = {
     "mlplat:env" = "test"
@@ -131,14 +133,14 @@ run "gpu_and_cpu_groups" {
   }
 }
 
-# coredns and aws-efs-csi-driver run Deployments that need nodes: they are installed here, after the
-# node groups (depends_on; tests/terraform/test_eks_modules.py checks the edge in `terraform graph`).
+# coredns and the EFS and EBS CSI drivers run Deployments that need nodes: they are installed here, after
+# the node groups (depends_on; tests/terraform/test_eks_modules.py checks the edge in `terraform graph`).
 run "addons_that_need_nodes" {
   command = apply
 
   assert {
-    condition     = toset(keys(aws_eks_addon.after_nodes)) == toset(["coredns", "aws-efs-csi-driver"])
-    error_message = "Exactly coredns and aws-efs-csi-driver are installed with the node groups (the DaemonSet add-ons come with the cluster)."
+    condition     = toset(keys(aws_eks_addon.after_nodes)) == toset(["coredns", "aws-efs-csi-driver", "aws-ebs-csi-driver"])
+    error_message = "Exactly coredns, aws-efs-csi-driver and aws-ebs-csi-driver are installed with the node groups (the DaemonSet add-ons come with the cluster)."
   }
 
   assert {
@@ -157,17 +159,22 @@ run "addons_that_need_nodes" {
   }
 
   assert {
+    condition     = aws_eks_addon.after_nodes["aws-ebs-csi-driver"].service_account_role_arn == var.ebs_csi_role_arn && aws_eks_addon.after_nodes["aws-ebs-csi-driver"].addon_version == "v1.44.0-eksbuild.1"
+    error_message = "The EBS CSI driver must run with the IRSA role passed in (ebs_csi_role_arn), at its pinned version."
+  }
+
+  assert {
     condition     = alltrue([for addon in values(aws_eks_addon.after_nodes) : addon.tags["mlplat:env"] == "test" && addon.tags["team"] == "ml-platform"])
     error_message = "Add-ons must carry the module tags."
   }
 
   assert {
-    condition     = output.addon_versions == { "coredns" = "v1.11.4-eksbuild.2", "aws-efs-csi-driver" = "v2.1.4-eksbuild.1" }
+    condition     = output.addon_versions == { "coredns" = "v1.11.4-eksbuild.2", "aws-efs-csi-driver" = "v2.1.4-eksbuild.1", "aws-ebs-csi-driver" = "v1.44.0-eksbuild.1" }
     error_message = "The addon_versions output must map each installed add-on to its version."
   }
 }
 
-run "rejects_missing_addon_pins_and_a_bad_efs_csi_role" {
+run "rejects_missing_addon_pins_and_bad_csi_roles" {
   command = plan
 
   variables {
@@ -176,9 +183,24 @@ run "rejects_missing_addon_pins_and_a_bad_efs_csi_role" {
       "coredns" = "v1.11.4-eksbuild.2"
     }
     efs_csi_role_arn = "mlplat-test-efs-csi"
+    ebs_csi_role_arn = "arn:aws:iam::123456789012:policy/mlplat-test-ebs-csi"
   }
 
-  expect_failures = [var.addon_versions, var.efs_csi_role_arn]
+  expect_failures = [var.addon_versions, var.efs_csi_role_arn, var.ebs_csi_role_arn]
+}
+
+# A map from before the EBS CSI driver (no aws-ebs-csi-driver pin) is refused, not installed unpinned.
+run "rejects_a_map_without_the_ebs_csi_pin" {
+  command = plan
+
+  variables {
+    addon_versions = {
+      "coredns"            = "v1.11.4-eksbuild.2"
+      "aws-efs-csi-driver" = "v2.1.4-eksbuild.1"
+    }
+  }
+
+  expect_failures = [var.addon_versions]
 }
 
 run "rejects_an_unpinned_addon_version" {
@@ -186,8 +208,9 @@ run "rejects_an_unpinned_addon_version" {
 
   variables {
     addon_versions = {
-      "coredns"            = "latest"
+      "coredns"            = "v1.11.4-eksbuild.2"
       "aws-efs-csi-driver" = "v2.1.4-eksbuild.1"
+      "aws-ebs-csi-driver" = "latest"
     }
   }
 
