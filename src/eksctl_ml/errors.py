@@ -172,5 +172,11 @@ class TritonError(ToolError):
     system = "triton"
 
 
+class PrometheusError(ToolError):
+    """A Prometheus server could not be reached, or refused a query (``detail`` has its own message)."""
+
+    system = "prometheus"
+
+
 class EmulatorError(ToolError):
     system = "emulator"

@@ -53,6 +53,15 @@ def test_expected_releases_in_provision_order(catalog: Catalog) -> None:
         ("tigera-operator", "cni"),
         ("cni-metrics-helper", "cni"),
         ("mlplat-storage", "storage"),
+        # CRDs first: kube-prometheus-stack before anything that creates monitors or rules
+        ("kube-prometheus-stack", "observability"),
+        ("loki", "observability"),
+        ("fluent-bit", "observability"),
+        ("fluentd", "observability"),
+        ("dcgm-exporter", "observability"),
+        ("prometheus-adapter", "observability"),
+        ("mlplat-observability", "observability"),
+        ("triton", "triton"),
     ]
 
 
@@ -143,6 +152,14 @@ def test_tigera_operator_only_when_calico_is_on(catalog: Catalog, local_env: Env
         "tigera-operator": False,
         "cni-metrics-helper": True,
         "mlplat-storage": True,
+        "kube-prometheus-stack": True,
+        "loki": True,
+        "fluent-bit": True,  # observability.log_shipper defaults to fluent-bit
+        "fluentd": False,
+        "dcgm-exporter": True,
+        "prometheus-adapter": True,
+        "mlplat-observability": True,
+        "triton": True,
     }
 
 

@@ -44,7 +44,14 @@ def test_local_env_json_shows_the_catalog_without_asking_helm(tmp_path: Path) ->
     document = json.loads(result.stdout)
     assert document["env"] == "local"
     rows = {row["name"]: row for row in document["releases"]}
-    assert list(rows) == ["nvidia-device-plugin", "tigera-operator", "cni-metrics-helper", "mlplat-storage"]
+    assert list(rows) == [
+        "nvidia-device-plugin",
+        "tigera-operator",
+        "cni-metrics-helper",
+        "mlplat-storage",
+        *("kube-prometheus-stack", "loki", "fluent-bit", "fluentd", "dcgm-exporter", "prometheus-adapter"),
+        *("mlplat-observability", "triton"),
+    ]
     assert {row["status"] for row in rows.values()} == {"no Kubernetes API for env local"}
     assert rows["nvidia-device-plugin"] | {"status": None} == {
         "name": "nvidia-device-plugin",

@@ -157,12 +157,24 @@ def test_list_releases_reports_each_row_on_its_own(cluster_env: Environment) -> 
     assert storage.as_dict()["drift"] is True
 
 
+OBSERVABILITY_AND_TRITON = (
+    "kube-prometheus-stack",
+    "loki",
+    "fluent-bit",
+    "fluentd",
+    "dcgm-exporter",
+    "prometheus-adapter",
+    "mlplat-observability",
+    "triton",
+)
+
+
 def test_list_releases_without_a_kubernetes_api_never_asks_helm(local_env: Environment) -> None:
     helm = ScriptedHelm({})
     rows = list_releases(load_catalog(), helm, local_env)
     assert helm.asked == []
     assert {row.status for row in rows} == {"no Kubernetes API for env local"}
-    assert [row.name for row in rows if not row.enabled] == ["tigera-operator"]
+    assert [row.name for row in rows if not row.enabled] == ["tigera-operator", "fluentd"]
     assert all(row.revision is None for row in rows)
 
 
@@ -182,6 +194,7 @@ def test_list_releases_through_the_real_adapter_in_threads(
         "tigera-operator": ("deployed", 1),
         "cni-metrics-helper": ("deployed", 1),
         "mlplat-storage": ("not installed", None),
+        **dict.fromkeys(OBSERVABILITY_AND_TRITON, ("not installed", None)),
     }
     assert rows["tigera-operator"].deployed_chart == "tigera-operator-v3.29.5" and not rows["tigera-operator"].drift
-    assert len(fake_helm.calls("history")) == 4
+    assert len(fake_helm.calls("history")) == 4 + len(OBSERVABILITY_AND_TRITON)

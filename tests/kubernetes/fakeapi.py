@@ -21,7 +21,12 @@ What it reproduces of the real API server:
   requested resourceVersion is older than the compacted history (:meth:`FakeKubeApi.compact`);
 - errors as ``Status`` bodies (``403 Forbidden``, ``404 NotFound``, ``500``...), injectable per request
   (:meth:`FakeKubeApi.fail`);
-- pod logs (``tailLines``, ``container``, ``previous``; ``400`` when there is no previous container).
+- pod logs (``tailLines``, ``container``, ``previous``; ``400`` when there is no previous container);
+- writes of Namespaces and Secrets (``POST`` create: ``201``, ``409 AlreadyExists``, ``404`` when the
+  namespace is missing; ``PUT`` replace; ``DELETE``: ``200`` with a success ``Status``, ``404`` when absent);
+- the service proxy, ``/api/v1/namespaces/{ns}/services/{name}:{port}/proxy/{path}``: answered by a handler a
+  test registers per (namespace, service, port) with :meth:`FakeKubeApi.serve_proxy`; an unregistered service
+  gets the API server's own ``503 no endpoints available for service`` Status.
 
 Scripted transitions happen without sleeping: :meth:`FakeKubeApi.when_watched` queues actions that run
 when the next watch of a kind arrives (after the client's initial list), so "not ready, then ready
@@ -139,7 +144,16 @@ RESOURCES = [
     Resource("Job", "jobs", "/apis/batch/v1", True, frozenset({"status.successful"})),
     Resource("CustomResourceDefinition", "customresourcedefinitions", "/apis/apiextensions.k8s.io/v1", False),
     Resource("EndpointSlice", "endpointslices", "/apis/discovery.k8s.io/v1", True),
+    Resource("Secret", "secrets", "/api/v1", True, frozenset({"type"})),
 ]
+WRITABLE_KINDS = frozenset({"Namespace", "Secret"})
+"""Kinds the fake accepts POST/PUT/DELETE for (everything else answers 405)."""
+_PROXY_PATH = re.compile(
+    r"^/api/v1/namespaces/(?P<ns>[^/]+)/services/(?P<svc>[^/:]+):(?P<port>[^/]+)/proxy(?P<path>/.*)?$"
+)
+
+ProxyHandler = Callable[[str, dict[str, str]], Response]
+"""Answers one proxied GET: ``(path below /proxy, query arguments) -> werkzeug Response``."""
 BY_KIND = {resource.kind: resource for resource in RESOURCES}
 BY_PATH = {(resource.prefix, resource.plural): resource for resource in RESOURCES}
 
@@ -225,6 +239,7 @@ class FakeKubeApi:
         self._logs: dict[tuple[str, str, str | None], _Log] = {}
         self.requests: list[RecordedRequest] = []
         self.open_watches = 0
+        self._proxies: dict[tuple[str, str, str], ProxyHandler] = {}
         self._server = _Server(host="127.0.0.1", port=0, threaded=True)
         self._server.no_handler_status_code = 500
         self._server.expect_request(re.compile(r"^/.*")).respond_with_handler(self._dispatch)
@@ -333,6 +348,17 @@ class FakeKubeApi:
         """What ``pods/{pod}/log`` returns (``previous``: the previous run's log, for ``previous=true``)."""
         self._logs[(namespace, pod, container)] = _Log(text, previous)
 
+    def serve_proxy(self, namespace: str, service: str, port: int | str, handler: ProxyHandler) -> None:
+        """Answer ``/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy/...`` with ``handler``
+        (replacing any handler registered before for the same service port)."""
+        self._proxies[(namespace, service, str(port))] = handler
+
+    def stored(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        """The stored JSON of an object (a copy), or None when it does not exist."""
+        with self._lock:
+            obj = self._objects.get((kind, namespace if BY_KIND[kind].namespaced else "", name))
+            return copy.deepcopy(obj) if obj is not None else None
+
     def watch_requests(self, plural: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.is_watch and r.path.endswith(plural)]
 
@@ -351,10 +377,15 @@ class FakeKubeApi:
             return injected
         if request.path.rstrip("/") == "/version":
             return _json(SERVER_VERSION)
+        proxied = _PROXY_PATH.fullmatch(request.path)
+        if proxied is not None:
+            return self._proxy(request.method, proxied, query)
         route = _route(request.path)
         if route is None:
             return _error(404, "NotFound", "the server could not find the requested resource")
         resource, namespace, name, sub = route
+        if request.method in ("POST", "PUT", "DELETE") and resource.kind in WRITABLE_KINDS and sub is None:
+            return self._write(request.method, resource, namespace, name, request.get_data())
         if request.method != "GET":
             return _error(405, "MethodNotAllowed", f"{request.method} is not supported by this fake")
         if name is None:
@@ -486,6 +517,60 @@ class FakeKubeApi:
                     self.open_watches -= 1
 
         return Response(stream(), status=200, mimetype="application/json")
+
+    def _proxy(self, method: str, match: re.Match[str], query: dict[str, str]) -> Response:
+        namespace, service, port = match["ns"], match["svc"], match["port"]
+        handler = self._proxies.get((namespace, service, port))
+        if handler is None:
+            return _error(503, "ServiceUnavailable", f'no endpoints available for service "{service}"')
+        if method != "GET":
+            return _error(405, "MethodNotAllowed", f"{method} through the proxy is not supported by this fake")
+        return handler(match["path"] or "/", query)
+
+    def _write(self, method: str, resource: Resource, namespace: str | None, name: str | None, body: bytes) -> Response:
+        """Create (POST to the collection), replace (PUT) or delete (DELETE) one object, as the API server does."""
+        group = ""
+        if method in ("POST", "PUT"):
+            try:
+                obj = json.loads(body or b"{}")
+            except ValueError:
+                return _error(400, "BadRequest", "the request body is not JSON")
+            if not isinstance(obj, dict) or obj.get("kind") not in (None, resource.kind):
+                return _error(400, "BadRequest", f"the body is not a {resource.kind}")
+            meta = obj.setdefault("metadata", {})
+            if method == "POST":
+                if name is not None:
+                    return _error(405, "MethodNotAllowed", "POST goes to the collection")
+                name = meta.get("name")
+            if not name or meta.get("name", name) != name:
+                return _error(400, "BadRequest", "metadata.name is missing or does not match the URL")
+            meta["name"] = name
+            if resource.namespaced:
+                meta["namespace"] = namespace
+        if name is None:
+            return _error(405, "MethodNotAllowed", f"{method} needs an object name")
+        key = (resource.kind, namespace or "", name)
+        with self._lock:
+            exists = key in self._objects
+            namespace_missing = resource.namespaced and ("Namespace", "", namespace or "") not in self._objects
+        if method == "POST" and resource.namespaced and namespace_missing:
+            return _error(404, "NotFound", f'namespaces "{namespace}" not found', name=namespace, kind="namespaces")
+        if method == "POST" and exists:
+            return _error(
+                409, "AlreadyExists", f'{resource.plural} "{name}" already exists', name=name, kind=resource.plural
+            )
+        if method in ("PUT", "DELETE") and not exists:
+            return _error(404, "NotFound", f'{resource.plural} "{name}" not found', name=name, kind=resource.plural)
+        if method == "DELETE":
+            self.delete(resource.kind, namespace or "", name)
+            status = client.V1Status(api_version="v1", kind="Status", metadata=client.V1ListMeta(), status="Success")
+            return _json(serialize(status) | {"details": {"name": name, "group": group, "kind": resource.plural}})
+        for field in ("resourceVersion", "uid", "creationTimestamp", "generation"):
+            obj["metadata"].pop(field, None)  # server-owned fields
+        self._put(resource.kind, obj)
+        with self._lock:
+            stored = copy.deepcopy(self._objects[key])
+        return _json(stored, status=201 if method == "POST" else 200)
 
     def _log(self, namespace: str, pod: str, query: dict[str, str]) -> Response:
         with self._lock:

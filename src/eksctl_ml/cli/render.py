@@ -14,7 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.markup import escape
 from rich.table import Table
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from eksctl_ml.engine.engine import PhaseIntent, PlanRow, StatusRow
     from eksctl_ml.engine.events import Event
+    from eksctl_ml.metrics.figures import LiveFigures, MetricsUnavailable
 
 
 class OutputFormat(StrEnum):
@@ -286,7 +287,88 @@ def status_table(env: str, rows: Sequence[StatusRow], location: str) -> Table:
     return table
 
 
-def status_document(env: str, rows: Sequence[StatusRow], location: str) -> dict[str, Any]:
+def _number(value: float | None, fmt: str, unit: str = "") -> str:
+    return "—" if value is None else f"{value:{fmt}}{unit}"
+
+
+def _memory(used_mib: float | None, total_mib: float | None) -> str:
+    if used_mib is None and total_mib is None:
+        return "—"
+    used = _number(None if used_mib is None else used_mib / 1024, ".1f")
+    total = _number(None if total_mib is None else total_mib / 1024, ".1f")
+    return f"{used} / {total} GiB"
+
+
+def metrics_section(metrics: LiveFigures | MetricsUnavailable) -> RenderableType:
+    """The live figures under the phase table: GPUs, Models, Alerts firing; or one dim line saying why not."""
+    from eksctl_ml.metrics.figures import MetricsUnavailable
+
+    if isinstance(metrics, MetricsUnavailable):
+        return f"[dim]live metrics: {escape(redact(metrics.reason))}[/]"
+    parts: list[RenderableType] = [
+        f"[dim]live metrics from {escape(metrics.source)} at {metrics.at.strftime('%H:%M:%SZ')}[/]"
+    ]
+    gpus = Table(title="GPUs", title_justify="left", box=None, pad_edge=False, header_style="bold dim")
+    for column, justify in (("node", "left"), ("gpu", "right"), ("model", "left"), ("util", "right")):
+        gpus.add_column(column, justify=justify)  # type: ignore[arg-type]
+    gpus.add_column("memory used / total", justify="right")
+    for node in metrics.gpu_nodes:
+        for gpu in node.gpus:
+            gpus.add_row(
+                escape(node.name or "(no Hostname label)"),
+                escape(gpu.gpu),
+                escape(gpu.model_name),
+                _number(gpu.utilization_pct, ".0f", "%"),
+                _memory(gpu.memory_used_mib, gpu.memory_total_mib),
+            )
+    parts.append(gpus if metrics.gpu_nodes else "[dim]GPUs: no DCGM exporter series[/]")
+    models = Table(title="Models", title_justify="left", box=None, pad_edge=False, header_style="bold dim")
+    models.add_column("model")
+    models.add_column("requests/s", justify="right")
+    models.add_column("p99 latency", justify="right")
+    models.add_column("failures/s", justify="right")
+    for model in metrics.models:
+        failures = _number(model.failures_per_s, ".2f")
+        if model.failures_per_s:
+            failures = f"[red]{failures}[/]"
+        models.add_row(
+            escape(model.model),
+            _number(model.requests_per_s, ".2f"),
+            _number(model.p99_latency_ms, ".2f", " ms"),
+            failures,
+        )
+    parts.append(models if metrics.models else "[dim]Models: no Triton series[/]")
+    if metrics.alerts_firing:
+        alerts = Table(title="Alerts firing", title_justify="left", box=None, pad_edge=False, header_style="bold dim")
+        alerts.add_column("alert")
+        alerts.add_column("severity")
+        alerts.add_column("count", justify="right")
+        for alert in metrics.alerts_firing:
+            style = {"critical": "red", "warning": "yellow"}.get(alert.severity, "white")
+            alerts.add_row(escape(alert.name), f"[{style}]{escape(alert.severity or '-')}[/]", str(alert.count))
+        parts.append(alerts)
+    else:
+        parts.append("[green]Alerts firing: none[/]")
+    return Group(*parts)
+
+
+def status_view(
+    env: str, rows: Sequence[StatusRow], location: str, metrics: LiveFigures | MetricsUnavailable
+) -> RenderableType:
+    """The phase table with the live figures under it."""
+    return Group(status_table(env, rows, location), metrics_section(metrics))
+
+
+def status_document(
+    env: str, rows: Sequence[StatusRow], location: str, metrics: LiveFigures | MetricsUnavailable | None = None
+) -> dict[str, Any]:
+    document = _status_phases(env, rows, location)
+    if metrics is not None:
+        document["metrics"] = metrics.to_dict()
+    return document
+
+
+def _status_phases(env: str, rows: Sequence[StatusRow], location: str) -> dict[str, Any]:
     return {
         "env": env,
         "journal": location,

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from eksctl_ml.config.loader import Environment
 from eksctl_ml.engine.engine import Engine, PhaseIntent, PlanRow, RunReport, Selection, StatusRow
 from eksctl_ml.engine.events import Event, EventSink
 from eksctl_ml.engine.lock import LockInfo
-from eksctl_ml.errors import InterruptedRunError, LeftoverResourcesError, PhaseError, PreflightError
+from eksctl_ml.errors import InterruptedRunError, LeftoverResourcesError, MlplatError, PhaseError, PreflightError
 from eksctl_ml.services.deps import Dependencies
+
+if TYPE_CHECKING:
+    from eksctl_ml.metrics.figures import LiveFigures, MetricsUnavailable
+
+    Metrics = LiveFigures | MetricsUnavailable
 
 
 class LifecycleService:
@@ -93,6 +101,60 @@ class LifecycleService:
 
     def status(self, *, offline: bool, timeout_s: float) -> list[StatusRow]:
         return self.engine.status(offline=offline, timeout_s=timeout_s)
+
+    def status_with_metrics(self, *, offline: bool, timeout_s: float) -> tuple[list[StatusRow], Metrics]:
+        """The status rows and the live figures, probed concurrently within one ``timeout_s``."""
+        from eksctl_ml.metrics.figures import MetricsUnavailable
+
+        if offline:
+            return self.status(offline=True, timeout_s=timeout_s), MetricsUnavailable("skipped (--offline)")
+        wait = self._metrics_in_background(timeout_s)
+        rows = self.status(offline=False, timeout_s=timeout_s)
+        return rows, wait()
+
+    def live_metrics(self, timeout_s: float) -> Metrics:
+        """GPU, model and alert figures from the env's Prometheus, or why there are none.
+
+        Never raises: no Kubernetes API, Prometheus not installed or not ready, a refused query, or no
+        answer within ``timeout_s`` all come back as :class:`MetricsUnavailable` with a one-line reason.
+        """
+        return self._metrics_in_background(timeout_s)()
+
+    def _metrics_in_background(self, timeout_s: float) -> Callable[[], Metrics]:
+        from eksctl_ml.metrics.figures import MetricsUnavailable
+        from eksctl_ml.releases.service import no_kubernetes_api
+
+        reason = no_kubernetes_api(self.env)
+        if reason:
+            unavailable = MetricsUnavailable(reason)
+            return lambda: unavailable
+        outcome: list[Metrics] = []
+        # A daemon thread, like the phase probes: a hung proxy call must not keep `status` alive.
+        worker = threading.Thread(
+            target=lambda: outcome.append(self._collect_metrics(timeout_s)), daemon=True, name="status-metrics"
+        )
+        deadline = time.monotonic() + timeout_s
+        worker.start()
+
+        def wait() -> Metrics:
+            worker.join(max(0.0, deadline - time.monotonic()))
+            return outcome[0] if outcome else MetricsUnavailable(f"Prometheus did not answer within {timeout_s:g}s")
+
+        return wait
+
+    def _collect_metrics(self, timeout_s: float) -> Metrics:
+        from eksctl_ml.metrics.figures import MetricsUnavailable, live_figures
+
+        try:
+            prom = self.deps.prometheus(self.env, self.adapters, timeout_s)
+            if not prom.ready():
+                return MetricsUnavailable(f"Prometheus at {prom.where} is not ready yet")
+            return live_figures(prom, source=prom.where)
+        except MlplatError as exc:
+            detail = str(getattr(exc, "detail", "") or "").strip().splitlines()
+            return MetricsUnavailable(exc.message + (f" ({detail[0]})" if detail else ""))
+        except Exception as exc:  # the figures are a bonus: they must never take `status` down
+            return MetricsUnavailable(f"internal error while reading Prometheus: {exc!r}")
 
     def lock_holder(self) -> LockInfo | None:
         return self.store.read_lock()

@@ -22,12 +22,13 @@ own models, which catches the attribute typos that typing would.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -49,9 +50,11 @@ from eksctl_ml.adapters.kubernetes.protocol import (
     NodeInfo,
     Progress,
 )
+from eksctl_ml.adapters.kubernetes.proxy import ProxyResponse, proxy_get
 from eksctl_ml.engine.phase import CheckResult
 from eksctl_ml.errors import KubernetesError
 from eksctl_ml.readiness.polling import format_duration
+from eksctl_ml.releases.endpoints import ServiceRef
 
 DEFAULT_WATCH_CHUNK_S = 30
 """Longest single watch request. Also bounds how long a ``cancelled`` event can go unnoticed when nothing
@@ -670,6 +673,60 @@ class KubeClient:
             if text:
                 chunks.append(str(text) if str(text).endswith("\n") else f"{text}\n")
         return "".join(chunks)
+
+    # -- Secrets and the service proxy ------------------------------------------------------------------
+
+    def apply_secret(
+        self, namespace: str, name: str, data: Mapping[str, str], labels: Mapping[str, str] | None = None
+    ) -> None:
+        # The values never appear in an error: only the object's name and the API's answer do.
+        encoded: dict[str, bytes | str] = {
+            key: base64.b64encode(value.encode("utf-8")).decode("ascii") for key, value in data.items()
+        }
+        body = client.V1Secret(
+            api_version="v1",
+            kind="Secret",
+            type="Opaque",
+            metadata=client.V1ObjectMeta(name=name, namespace=namespace, labels=dict(labels or {}) or None),
+            data=encoded,
+        )
+        self._ensure_namespace(namespace)
+        try:
+            self.core.create_namespaced_secret(namespace, body)
+            return
+        except ApiException as exc:
+            if exc.status != 409:
+                raise api_error(exc, f"create Secret {namespace}/{name}", host=self.host) from exc
+        except HTTPError as exc:
+            raise api_error(exc, f"create Secret {namespace}/{name}", host=self.host) from exc
+        # it exists: replace it whole (a PUT without resourceVersion is an unconditional update)
+        self._call(f"replace Secret {namespace}/{name}", self.core.replace_namespaced_secret, name, namespace, body)
+
+    def _ensure_namespace(self, namespace: str) -> None:
+        body = client.V1Namespace(api_version="v1", kind="Namespace", metadata=client.V1ObjectMeta(name=namespace))
+        try:
+            self.core.create_namespace(body)
+        except ApiException as exc:
+            if exc.status != 409:  # 409 AlreadyExists: nothing to do
+                raise api_error(exc, f"create Namespace {namespace}", host=self.host) from exc
+        except HTTPError as exc:
+            raise api_error(exc, f"create Namespace {namespace}", host=self.host) from exc
+
+    def delete_secret(self, namespace: str, name: str) -> bool:
+        try:
+            self.core.delete_namespaced_secret(name, namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                return False
+            raise api_error(exc, f"delete Secret {namespace}/{name}", host=self.host) from exc
+        except HTTPError as exc:
+            raise api_error(exc, f"delete Secret {namespace}/{name}", host=self.host) from exc
+        return True
+
+    def service_get(
+        self, ref: ServiceRef, path: str, params: Mapping[str, str] | None = None, *, timeout_s: float = 15.0
+    ) -> ProxyResponse:
+        return proxy_get(self.api_client, ref.namespace, ref.name, ref.port, path, params=params, timeout_s=timeout_s)
 
 
 # --- verdicts: pure functions of the objects the API returns -------------------------------------------

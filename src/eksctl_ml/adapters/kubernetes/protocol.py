@@ -14,10 +14,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from eksctl_ml.engine.phase import CheckResult
 from eksctl_ml.errors import KubernetesError
+
+if TYPE_CHECKING:
+    from eksctl_ml.adapters.kubernetes.proxy import ProxyResponse
+    from eksctl_ml.releases.endpoints import ServiceRef
 
 GPU_RESOURCE = "nvidia.com/gpu"
 """The extended resource the NVIDIA device plugin advertises on GPU nodes."""
@@ -151,4 +155,22 @@ class KubernetesClient(Protocol):
 
     def job_logs(self, namespace: str, job: str, *, tail_lines: int) -> str:
         """The logs of a Job's pods, oldest pod first, unprefixed (pods with no logs yet are skipped)."""
+        ...
+
+    def apply_secret(
+        self, namespace: str, name: str, data: Mapping[str, str], labels: Mapping[str, str] | None = None
+    ) -> None:
+        """Create or replace the Opaque Secret ``namespace/name`` holding exactly ``data`` (plain strings;
+        encoded here). The namespace is created if missing. Errors never carry the values."""
+        ...
+
+    def delete_secret(self, namespace: str, name: str) -> bool:
+        """Delete a Secret; False when it was already gone (which is success)."""
+        ...
+
+    def service_get(
+        self, ref: ServiceRef, path: str, params: Mapping[str, str] | None = None, *, timeout_s: float = 15.0
+    ) -> ProxyResponse:
+        """GET ``path`` on a Service through the API server's service proxy (see
+        :func:`eksctl_ml.adapters.kubernetes.proxy.proxy_get` for what is an answer and what raises)."""
         ...

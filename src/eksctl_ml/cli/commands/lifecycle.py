@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,9 +23,12 @@ from eksctl_ml.cli.render import (
     plan_table,
     print_json,
     status_document,
-    status_table,
+    status_view,
 )
 from eksctl_ml.cli.render import stdout_console as console
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 
 def register(app: typer.Typer) -> None:
@@ -121,27 +124,34 @@ def status(
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds each live check may take.", min=1)] = 20.0,
     output: OutputOption = OutputFormat.text,
 ) -> None:
-    """One table: every phase's recorded state and a live check, run concurrently."""
+    """One table: every phase's recorded state and a live check, run concurrently.
+
+    Under it, when the env's Prometheus answers: GPU utilization and memory per node, Triton requests/s,
+    p99 latency and failures per model, and the alerts firing (``metrics`` in --output json).
+    """
     with lifecycle_session(ctx, env, config_dir, output, "status") as session:
         service = session.service
         location = service.store.location
+        name = session.env.name
 
-        def snapshot() -> list:  # type: ignore[type-arg]
-            return service.status(offline=offline, timeout_s=timeout)
+        def view() -> RenderableType:
+            rows, metrics = service.status_with_metrics(offline=offline, timeout_s=timeout)
+            return status_view(name, rows, location, metrics)
 
         if output is OutputFormat.json:
-            print_json(status_document(session.env.name, snapshot(), location))
+            rows, metrics = service.status_with_metrics(offline=offline, timeout_s=timeout)
+            print_json(status_document(name, rows, location, metrics))
             return
         if watch is None:
-            console().print(status_table(session.env.name, snapshot(), location))
+            console().print(view())
             return
         from rich.live import Live
 
         try:
-            with Live(status_table(session.env.name, snapshot(), location), console=console()) as live:
+            with Live(view(), console=console()) as live:
                 while True:
                     time.sleep(watch)
-                    live.update(status_table(session.env.name, snapshot(), location))
+                    live.update(view())
         except KeyboardInterrupt:
             return
 

@@ -1,0 +1,1 @@
+"""Live figures from the platform's Prometheus: what ``mlplat status`` shows next to the phase table."""
