@@ -74,14 +74,15 @@ if [ "${MLPLAT_SKIP_TRITON:-0}" != "1" ]; then
     .venv-triton/bin/python -m pip install -q --upgrade pip
     # shellcheck disable=SC2086  # word splitting of the package list is intended
     .venv-triton/bin/python -m pip install -q $TRITON_PKGS
-    rm -rf .tools/tritonserver
+    # built next to the old copy and swapped in, so a server other tests are starting never sees half of it
+    rm -rf .tools/tritonserver.new
     .venv-triton/bin/python - <<'PY'
 import json, shutil, sys, sysconfig
 from pathlib import Path
 
 site = Path(sysconfig.get_paths()["purelib"])
 server = site / "pytriton" / "tritonserver"
-dest = Path(".tools/tritonserver")
+dest = Path(".tools/tritonserver.new")
 for part in ("bin", "backends", "caches"):
     shutil.copytree(server / part, dest / part, symlinks=True)
 version = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -92,8 +93,14 @@ shutil.copy2(stub, dest / "backends" / "python" / stub.name)
 venv = Path(sys.prefix).resolve()
 root = Path.cwd().resolve()
 libs = [str(Path(sysconfig.get_config_var("LIBDIR")).resolve()), str((site / "nvidia_pytriton.libs").resolve())]
-# repo-relative where possible, so a copied checkout still finds its server
-rel = lambda p: str(Path(p).relative_to(root)) if Path(p).is_relative_to(root) else str(p)  # noqa: E731
+
+
+def rel(path):
+    """Repo-relative where possible, so a moved checkout still finds its server."""
+    path = Path(path)
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
 info = {
     "python_version": version,
     "venv_bin": rel(venv / "bin"),
@@ -102,7 +109,11 @@ info = {
 }
 (dest / "install.json").write_text(json.dumps(info, indent=2) + "\n")
 PY
-    printf '%s' "$TRITON_PKGS" >"$triton_stamp"
+    printf '%s' "$TRITON_PKGS" >.tools/tritonserver.new/.installed
+    rm -rf .tools/tritonserver.old
+    [ ! -d .tools/tritonserver ] || mv .tools/tritonserver .tools/tritonserver.old
+    mv .tools/tritonserver.new .tools/tritonserver
+    rm -rf .tools/tritonserver.old
   fi
 fi
 

@@ -6,7 +6,7 @@ with mypy-free runtime signature comparisons, so a contract change breaks the fa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,9 +15,12 @@ from eksctl_ml.adapters import Adapters
 from eksctl_ml.adapters.aws.protocol import CallerIdentity
 from eksctl_ml.adapters.helm.protocol import ReleaseStatus
 from eksctl_ml.adapters.kubernetes.protocol import NodeInfo
+from eksctl_ml.adapters.kubernetes.proxy import ProxyResponse
 from eksctl_ml.adapters.terraform.protocol import OutputValue, PlanSummary, ProgressCallback, Stack
+from eksctl_ml.adapters.triton.protocol import ModelState, Tensor, TritonEndpoint
 from eksctl_ml.engine.phase import CheckResult
-from eksctl_ml.errors import AwsError
+from eksctl_ml.errors import AwsError, TritonError
+from eksctl_ml.releases.endpoints import ServiceRef
 
 
 @dataclass
@@ -121,6 +124,9 @@ class FakeKubernetes:
     logs: str = ""
     calls: list[str] = field(default_factory=list)
     api_client: Any = None
+    secrets: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    proxy: dict[tuple[str, str, str, str], ProxyResponse] = field(default_factory=dict)
+    """Service answers keyed (namespace, service, port, path without leading slash)."""
 
     def server_version(self) -> str:
         self.calls.append("server_version")
@@ -180,12 +186,51 @@ class FakeKubernetes:
         self.calls.append(f"job_logs/{namespace}/{job}")
         return self.logs
 
+    def apply_secret(
+        self, namespace: str, name: str, data: Mapping[str, str], labels: Mapping[str, str] | None = None
+    ) -> None:
+        self.calls.append(f"apply_secret/{namespace}/{name}")
+        self.secrets[(namespace, name)] = dict(data)
+
+    def delete_secret(self, namespace: str, name: str) -> bool:
+        self.calls.append(f"delete_secret/{namespace}/{name}")
+        return self.secrets.pop((namespace, name), None) is not None
+
+    def service_get(
+        self, ref: ServiceRef, path: str, params: Mapping[str, str] | None = None, *, timeout_s: float = 15.0
+    ) -> ProxyResponse:
+        """The answer in ``proxy`` for (namespace, service, port, path); 404 from the service otherwise."""
+        self.calls.append(f"service_get/{ref.namespace}/{ref.name}:{ref.port}/{path.lstrip('/')}")
+        return self.proxy.get((ref.namespace, ref.name, str(ref.port), path.lstrip("/")), ProxyResponse(404, b""))
+
+
+FAKE_TRITON_INPUTS = [{"name": "INPUT0", "datatype": "FP32", "shape": [-1, 4]}]
+FAKE_TRITON_OUTPUTS = [{"name": "OUTPUT0", "datatype": "FP32", "shape": [-1, 3]}]
+
 
 @dataclass
 class FakeTriton:
+    """An in-memory Triton: ``models`` maps name -> loads fine (True) or fails to load (False).
+
+    Every model has one batching FP32 input [-1, 4] and output [-1, 3]; ``infer`` answers zeros of the
+    right shape and bumps ``nv_inference_request_success`` in ``metrics_text``. The real server is
+    exercised in tests/triton/.
+    """
+
     models: dict[str, bool] = field(default_factory=dict)
     live: bool = True
+    url: str = "http://triton.fake:8000"
+    metrics_url: str | None = "http://triton.fake:8002/metrics"
     calls: list[tuple[str, str]] = field(default_factory=list)
+    successes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def endpoint(self) -> TritonEndpoint:
+        return TritonEndpoint(self.url, metrics_url=self.metrics_url)
+
+    def _known(self, model: str) -> None:
+        if model not in self.models:
+            raise TritonError(f"Triton at {self.url}: Request for unknown model: '{model}' is not found")
 
     def is_server_live(self) -> bool:
         self.calls.append(("is_server_live", ""))
@@ -199,13 +244,58 @@ class FakeTriton:
         self.calls.append(("is_model_ready", model))
         return self.models.get(model, False)
 
-    def model_metadata(self, model: str) -> Mapping[str, Any]:
+    def model_metadata(self, model: str, version: str = "") -> Mapping[str, Any]:
         self.calls.append(("model_metadata", model))
-        return {"name": model, "inputs": [], "outputs": []}
+        self._known(model)
+        return {
+            "name": model,
+            "versions": ["1"],
+            "platform": "python",
+            "inputs": FAKE_TRITON_INPUTS,
+            "outputs": FAKE_TRITON_OUTPUTS,
+        }
 
-    def repository_index(self) -> list[Mapping[str, Any]]:
+    def model_config(self, model: str, version: str = "") -> Mapping[str, Any]:
+        self.calls.append(("model_config", model))
+        self._known(model)
+        return {"name": model, "backend": "python", "max_batch_size": 8}
+
+    def repository_index(self) -> list[ModelState]:
         self.calls.append(("repository_index", ""))
-        return [{"name": m, "state": "READY" if ok else "UNAVAILABLE"} for m, ok in self.models.items()]
+        return [
+            ModelState(m, "1", "READY") if ok else ModelState(m, "1", "UNAVAILABLE", f"fake: {m} failed to load")
+            for m, ok in self.models.items()
+        ]
+
+    def load_model(self, model: str) -> None:
+        self.calls.append(("load_model", model))
+        self._known(model)
+        if not self.models[model]:
+            raise TritonError(f"Triton at {self.url}: load of model {model!r} failed: fake: {model} failed to load")
+
+    def unload_model(self, model: str) -> None:
+        self.calls.append(("unload_model", model))
+        self._known(model)
+
+    def infer(self, model: str, inputs: Sequence[Tensor], outputs: Sequence[str], version: str = "") -> list[Tensor]:
+        import numpy as np
+
+        self.calls.append(("infer", model))
+        if not self.models.get(model, False):
+            raise TritonError(f"Triton at {self.url}: inference on model {model!r} failed: model is not ready")
+        batch = inputs[0].shape[0] if inputs and inputs[0].shape else 1
+        self.successes[model] = self.successes.get(model, 0) + 1
+        return [Tensor(name, "FP32", (batch, 3), np.zeros((batch, 3), np.float32)) for name in outputs]
+
+    def metrics_text(self) -> str:
+        self.calls.append(("metrics_text", ""))
+        lines = ["# TYPE nv_inference_request_success counter"]
+        lines += [
+            f'nv_inference_request_success{{model="{m}",version="1"}} {self.successes.get(m, 0)}'
+            for m, ok in self.models.items()
+            if ok
+        ]
+        return "\n".join(lines) + "\n"
 
 
 def fake_adapters(aws: FakeAws | None = None, **kwargs: Any) -> Adapters:

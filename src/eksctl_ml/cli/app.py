@@ -103,7 +103,7 @@ def main(
 
 
 def _register() -> None:
-    from eksctl_ml.cli.commands import access, config, doctor, gpu, lifecycle, local, releases
+    from eksctl_ml.cli.commands import access, config, doctor, gpu, lifecycle, local, models, releases, smoke
 
     lifecycle.register(app)
     releases.register(app)
@@ -112,6 +112,8 @@ def _register() -> None:
     doctor.register(app)
     access.register(app)
     gpu.register(app)
+    smoke.register(app)
+    models.register(app)
 
 
 _register()

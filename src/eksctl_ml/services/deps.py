@@ -17,6 +17,7 @@ from eksctl_ml.engine.store import LocalStore, StateStore
 
 if TYPE_CHECKING:
     from eksctl_ml.adapters.aws.protocol import CallerIdentity
+    from eksctl_ml.adapters.prometheus.protocol import PrometheusApi
     from eksctl_ml.inventory import InventoryResult
 
 STATE_DIR_VAR = "MLPLAT_STATE_DIR"
@@ -123,12 +124,21 @@ def _default_adapters(env: Environment, root: Path) -> Adapters:
         kubeconfig = None if cfg.cluster.kube_context else write_kubeconfig(env, shared_aws(), None, state_root=root)
         return helm_client_for(env, kubeconfig, None)
 
-    return Adapters(
+    adapters = Adapters(
         aws_factory=shared_aws,
         terraform_factory=terraform,  # type: ignore[arg-type]
         kubernetes_factory=kubernetes,  # type: ignore[arg-type]
         helm_factory=helm,  # type: ignore[arg-type]
     )
+
+    def triton() -> object:
+        # the env's Triton Service through the API server's service proxy, with the same credentials
+        from eksctl_ml.services.smoke import in_cluster_triton
+
+        return in_cluster_triton(adapters.kubernetes.api_client)
+
+    adapters.triton_factory = triton  # type: ignore[assignment]
+    return adapters
 
 
 def aws_endpoint(env: Environment, root: Path) -> str | None:
@@ -150,6 +160,13 @@ def _default_inventory(env: Environment, adapters: Adapters) -> InventoryResult:
     return find_leftovers(adapters.aws, env.name, env.config.cluster.name)
 
 
+def _default_prometheus(env: Environment, adapters: Adapters, timeout_s: float) -> PrometheusApi:
+    """The env's Prometheus (``observability/kps-prometheus:9090``) through its Kubernetes API server's proxy."""
+    from eksctl_ml.adapters.prometheus.client import KubeProxyTransport, PrometheusClient
+
+    return PrometheusClient(KubeProxyTransport(adapters.kubernetes.api_client), timeout_s=timeout_s)
+
+
 @dataclass
 class Dependencies:
     """Factories for everything a command touches outside the process."""
@@ -158,6 +175,8 @@ class Dependencies:
     store: Callable[[Environment, Path, Adapters], StateStore] = _default_store
     adapters: Callable[[Environment, Path], Adapters] | None = None
     inventory: Callable[[Environment, Adapters], InventoryResult] | None = _default_inventory
+    prometheus: Callable[[Environment, Adapters, float], PrometheusApi] = _default_prometheus
+    """(env, adapters, per-request timeout in seconds) -> the Prometheus behind ``status``'s live figures."""
     root: Path = field(default_factory=state_root)
 
     def workdir(self, env: Environment) -> Path:
