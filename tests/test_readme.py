@@ -40,6 +40,8 @@ def test_every_command_in_the_readme_exists() -> None:
         "kubeconfig",
         "token",
         "gpu-check",
+        "models",
+        "smoke",
     ):
         assert f"`mlplat {command}" in (REPO / "README.md").read_text()
         assert CliRunner().invoke(app, [command, "--help"]).exit_code == 0, command

@@ -95,7 +95,10 @@ def test_registry_order_and_stacks_exist(local_env: Environment) -> None:
     from eksctl_ml.phases.kubernetes import CompositePhase
 
     phases = provision_order(local_env)
-    assert [p.name for p in phases] == ["bootstrap", "network", "iam", "cluster", "nodegroups", "cni", "storage"]
+    assert [p.name for p in phases] == [
+        *("bootstrap", "network", "iam", "cluster", "nodegroups", "cni", "storage"),
+        *("observability", "triton"),
+    ]
     parts = [q for p in phases for q in (p.parts if isinstance(p, CompositePhase) else [p])]
     for p in parts:
         if isinstance(p, TerraformPhase):

@@ -1,7 +1,7 @@
 """The provision order, as data: an ordered tuple of phases. `down` is the same tuple reversed.
 
-Only phases that really work are registered; later issues add theirs (observability, triton, mesh,
-gitops come after `storage` in the mission's order).
+Only phases that really work are registered; later issues add theirs (mesh and gitops come after
+`triton` in the mission's order).
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from eksctl_ml.config.loader import Environment
 from eksctl_ml.engine.phase import CheckResult, Phase, PhaseContext
 from eksctl_ml.phases.bootstrap import BootstrapPhase
 from eksctl_ml.phases.kubernetes import CniPhase, CompositePhase, GpuNodesPart, VolumesPart
+from eksctl_ml.phases.observability import observability_phase
 from eksctl_ml.phases.terraform import TerraformPhase
+from eksctl_ml.phases.triton import triton_phase
 from eksctl_ml.readiness import aws as gates
 
 # --- config -> stack variables (names are each stack's variables.tf) ---------------------------
@@ -204,4 +206,6 @@ def provision_order(env: Environment) -> tuple[Phase, ...]:
                 VolumesPart("storage", "Kubernetes side: EFS CSI ready, StorageClass efs-sc, model-cache claim"),
             ],
         ),
+        observability_phase(),
+        triton_phase(),
     )
