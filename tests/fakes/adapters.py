@@ -85,6 +85,8 @@ class FakeTerraform:
 class FakeHelm:
     releases: dict[tuple[str, str], ReleaseStatus] = field(default_factory=dict)
     calls: list[tuple[str, str]] = field(default_factory=list)
+    waited: dict[str, bool] = field(default_factory=dict)
+    """Per release: whether the last install asked helm to wait (--atomic --wait)."""
 
     def version(self) -> str:
         return "v3.17.3"
@@ -99,8 +101,10 @@ class FakeHelm:
         values: Mapping[str, Any],
         timeout_s: int,
         repo: str | None = None,
+        wait: bool = True,
     ) -> ReleaseStatus:
         self.calls.append(("upgrade_install", release))
+        self.waited[release] = wait
         old = self.releases.get((namespace, release))
         status = ReleaseStatus(release, namespace, (old.revision + 1) if old else 1, "deployed", chart)
         self.releases[(namespace, release)] = status

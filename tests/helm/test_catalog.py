@@ -214,3 +214,17 @@ def test_duplicate_names_and_keys(tmp_path: Path) -> None:
 def test_release_model_is_strict() -> None:
     with pytest.raises(ValueError, match="extra"):
         Release.model_validate({**_entry(), "surprise": 1})
+
+
+def test_only_triton_skips_helms_wait_so_its_gate_diagnoses_model_loading(catalog: Catalog) -> None:
+    assert [r.name for r in catalog.releases if not r.wait] == ["triton"]
+
+
+def test_install_phase_passes_the_wait_switch(catalog: Catalog, local_env: Environment) -> None:
+    from eksctl_ml.releases.service import install_phase
+    from tests.fakes.adapters import FakeHelm
+
+    helm = FakeHelm()
+    install_phase(catalog, "triton", local_env, helm, {"triton": {"s3": {"bucket": "b"}}})
+    install_phase(catalog, "cni", local_env, helm)
+    assert helm.waited == {"triton": False, "cni-metrics-helper": True}

@@ -76,6 +76,18 @@ def test_helm_4_gets_its_flag_for_atomic(fake_client: PyHelm3Client, fake_helm: 
     assert "--rollback-on-failure" in argv and "--atomic" not in argv
 
 
+@pytest.mark.parametrize("helm_version", ["v3.17.3", "v4.1.0"])
+def test_without_wait_helm_neither_waits_nor_rolls_back(
+    fake_client: PyHelm3Client, fake_helm: FakeHelmBinary, helm_version: str
+) -> None:
+    fake_helm.report_version(helm_version)
+    _install(fake_client, wait=False)
+    argv = fake_helm.calls("upgrade")[0].argv
+    for flag in ("--atomic", "--rollback-on-failure", "--wait", "--wait-for-jobs"):
+        assert flag not in argv
+    assert "--install" in argv and "--create-namespace" in argv
+
+
 def test_values_arrive_intact_as_data(fake_client: PyHelm3Client, fake_helm: FakeHelmBinary) -> None:
     values = {
         "message": TRICKY,

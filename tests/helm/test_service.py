@@ -114,6 +114,7 @@ class ScriptedHelm:
         values: Mapping[str, Any],
         timeout_s: int,
         repo: str | None = None,
+        wait: bool = True,
     ) -> ReleaseStatus:
         raise AssertionError("list_releases must not install")
 

@@ -90,6 +90,12 @@ class Release(BaseModel):
         default=None, description="Env setting that enables it: features.calico or features.gitops == argocd."
     )
     timeout_s: int = Field(default=600, ge=30, le=3600, description="Seconds helm waits for readiness.")
+    wait: bool = Field(
+        default=True,
+        description="helm --atomic --wait (roll back unless ready in timeout_s). false: helm only applies the "
+        "objects and the phase's gate waits, so a failure is diagnosed (pod events, logs) instead of ending "
+        "in a helm timeout and a rollback that deletes the evidence.",
+    )
 
     @field_validator("name", "namespace")
     @classmethod

@@ -132,6 +132,7 @@ def install_phase(
                 values=values,
                 timeout_s=release.timeout_s,
                 repo=release.repo,
+                wait=release.wait,
             )
         )
     return installed

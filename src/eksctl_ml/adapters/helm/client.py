@@ -281,8 +281,10 @@ class PyHelm3Client:
         values: Mapping[str, Any],
         timeout_s: int,
         repo: str | None = None,
+        wait: bool = True,
     ) -> ReleaseStatus:
-        """``helm upgrade --install --atomic --wait --wait-for-jobs --timeout <n>s --create-namespace``.
+        """``helm upgrade --install --atomic --wait --wait-for-jobs --timeout <n>s --create-namespace``
+        (without ``--atomic --wait --wait-for-jobs`` when ``wait`` is False).
 
         ``chart`` is a chart name in ``repo`` or (``repo`` None) a local chart folder/archive. The chart
         is resolved first (``helm show chart``) and must carry exactly the pinned ``version``.
@@ -314,9 +316,9 @@ class PyHelm3Client:
                 resolved,
                 data,
                 # --atomic on Helm 3, --rollback-on-failure on Helm 4 (each name warns on the other)
-                atomic=not helm4,
-                rollback_on_failure=helm4,
-                wait=True,
+                atomic=wait and not helm4,
+                rollback_on_failure=wait and helm4,
+                wait=wait,
                 create_namespace=True,
                 namespace=namespace,
                 timeout=f"{int(timeout_s)}s",

@@ -35,9 +35,13 @@ class HelmClient(Protocol):
         values: Mapping[str, Any],
         timeout_s: int,
         repo: str | None = None,
+        wait: bool = True,
     ) -> ReleaseStatus:
         """Install or upgrade ``release``. ``chart`` is a chart name in ``repo`` (a repository URL) or,
-        when ``repo`` is None, a local chart folder or archive. ``values`` are passed as data."""
+        when ``repo`` is None, a local chart folder or archive. ``values`` are passed as data.
+
+        ``wait`` False: no ``--atomic --wait``; helm returns once the objects are applied and the
+        caller's readiness gate waits (and explains a failure better than a helm timeout would)."""
         ...
 
     def uninstall(self, release: str, *, namespace: str, timeout_s: int) -> bool:
