@@ -8,13 +8,9 @@ The helpers at the top are shared with test_observability_secrets.py."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
-from kubernetes import client
 from tests.fakes.adapters import FakeHelm, fake_adapters
 from tests.kubernetes import builders as b
 from tests.kubernetes.fakeapi import FakeKubeApi
@@ -73,33 +69,6 @@ class RecordingHelm(FakeHelm):
     def upgrade_install(self, release: str, chart: str, **kw: Any) -> ReleaseStatus:
         self.values[release] = kw["values"]
         return super().upgrade_install(release, chart, **kw)
-
-
-@contextmanager
-def fake_cluster() -> Iterator[tuple[FakeKubeApi, KubeClient]]:
-    """The fake API server and the real KubeClient talking to it."""
-    fake = FakeKubeApi().start()
-    try:
-        with client.ApiClient(client.Configuration(host=fake.url)) as api_client:
-            yield fake, KubeClient(api_client, watch_chunk_s=5)
-    finally:
-        fake.stop()
-
-
-@pytest.fixture
-def cluster() -> Iterator[tuple[FakeKubeApi, KubeClient]]:
-    with fake_cluster() as both:
-        yield both
-
-
-@pytest.fixture
-def api(cluster: tuple[FakeKubeApi, KubeClient]) -> FakeKubeApi:
-    return cluster[0]
-
-
-@pytest.fixture
-def kube(cluster: tuple[FakeKubeApi, KubeClient]) -> KubeClient:
-    return cluster[1]
 
 
 def in_ns(model: Any, namespace: str = NS) -> Any:

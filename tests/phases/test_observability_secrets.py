@@ -7,14 +7,13 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.fakes.adapters import FakeAws, fake_adapters
 from tests.kubernetes.fakeapi import FakeKubeApi
-from tests.phases.test_observability_gate import NS, REPO, RecordingHelm, eks_env, fake_cluster
+from tests.phases.test_observability_gate import NS, REPO, RecordingHelm, eks_env
 
 from eksctl_ml.adapters.aws.session import Boto3Aws
 from eksctl_ml.adapters.kubernetes.client import KubeClient
@@ -31,22 +30,6 @@ PASSWORD = "Zq8vN2rT5yW1xK7mP3sL9dF4gH6jB0cV"  # what Secrets Manager generated
 SLACK_URL = "https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX"
 ROUTING_KEY = "R0UT1NGk3yS3CR3T"
 ROLE = "arn:aws:iam::123456789012:role/mlplat-local-log-shipping"
-
-
-@pytest.fixture
-def cluster() -> Iterator[tuple[FakeKubeApi, KubeClient]]:
-    with fake_cluster() as both:
-        yield both
-
-
-@pytest.fixture
-def api(cluster: tuple[FakeKubeApi, KubeClient]) -> FakeKubeApi:
-    return cluster[0]
-
-
-@pytest.fixture
-def kube(cluster: tuple[FakeKubeApi, KubeClient]) -> KubeClient:
-    return cluster[1]
 
 
 def _secret(aws: Boto3Aws, name: str, value: dict[str, str] | str) -> str:

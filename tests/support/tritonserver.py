@@ -261,8 +261,9 @@ def _answers(url: str) -> bool:
 def write_test_models(dest: Path) -> dict[str, str]:
     """Write the test model repository to ``dest`` (including the generated ONNX file).
 
-    Returns ``{model: what it exercises}``. The ONNX MLP is built with ``onnx.helper`` by
-    ``triton_models/make_mlp_onnx.py`` in the server venv (or this Python, when it has onnx).
+    Returns ``{model: what it exercises}``. The ONNX MLP is the example repository's, built with
+    ``onnx.helper`` by ``scripts/make_example_models.py`` (the test model's ``model.py`` runs it with
+    onnxruntime in Triton's python backend, binding tensors by the names the ONNX file declares).
     """
     dest.mkdir(parents=True, exist_ok=True)
     for name in TEST_MODELS:
@@ -270,13 +271,14 @@ def write_test_models(dest: Path) -> dict[str, str]:
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(MODELS_SOURCE / name, target, ignore=shutil.ignore_patterns("__pycache__", "*.onnx"))
-    make_onnx(dest / "mlp_onnx" / "1" / "model.onnx")
+    make_onnx(dest)
     return dict(TEST_MODELS)
 
 
-def make_onnx(path: Path, hidden: int = 16) -> Path:
-    """Generate the test MLP (FP32 [N,4] -> [N,3]) at ``path``."""
-    script = MODELS_SOURCE / "make_mlp_onnx.py"
+def make_onnx(repository: Path) -> Path:
+    """Generate ``<repository>/mlp_onnx/1/model.onnx`` (FP32 [N,4] -> [N,3]) with the example script, in
+    the server venv (which has onnx) or, without one, this Python."""
+    script = REPO / "scripts" / "make_example_models.py"
     install = triton_install()
     if install is not None:
         python, env = str(install.python), install.environment()
@@ -284,10 +286,16 @@ def make_onnx(path: Path, hidden: int = 16) -> Path:
         import sys
 
         python, env = sys.executable, dict(os.environ)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = repository / "mlp_onnx" / "1" / "model.onnx"
     result = subprocess.run(
-        [python, str(script), str(path), str(hidden)], capture_output=True, text=True, env=env, check=False
+        [python, str(script), "--repository", str(repository), "--version", "1", "--seed", "1234"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     if result.returncode != 0 or not path.is_file():
-        raise RuntimeError(f"could not generate {path} with {python}: {result.stderr.strip()[-2000:]}")
+        raise RuntimeError(
+            f"could not generate {path} with {python}: {(result.stdout + result.stderr).strip()[-2000:]}"
+        )
     return path
