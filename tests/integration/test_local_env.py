@@ -83,8 +83,8 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
     runner.run("local", "stop", timeout=60)
 
 
-PHASES = ["bootstrap", "network", "iam", "cluster", "nodegroups", "cni", "storage"]
-K8S_ONLY = {"cni"}  # skipped: the emulator env has no Kubernetes API
+PHASES = ["bootstrap", "network", "iam", "cluster", "nodegroups", "cni", "storage", "observability", "triton"]
+K8S_ONLY = {"cni", "observability", "triton"}  # skipped: the emulator env has no Kubernetes API
 STATE_BUCKET = "mlplat-state-123456789012-us-east-1"
 
 
