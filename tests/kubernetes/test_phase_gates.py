@@ -68,6 +68,8 @@ def test_storage_gate_needs_csi_claim_bound_and_verify_job(api: FakeKubeApi, kub
     api.put(
         in_ns(b.deployment("efs-csi-controller", replicas=2, updated=2, available=2), "kube-system"),
         b.daemonset("efs-csi-node", desired=2, updated=2, available=2),
+        in_ns(b.deployment("ebs-csi-controller", replicas=2, updated=2, available=2), "kube-system"),
+        b.daemonset("ebs-csi-node", desired=2, updated=2, available=2),
         in_ns(b.pvc("model-cache", phase="Pending"), "ml-inference"),
         in_ns(b.job("mlplat-storage-verify-r1", complete=True, active=0, succeeded=1), "ml-inference"),
     )
@@ -82,10 +84,25 @@ def test_storage_gate_needs_csi_claim_bound_and_verify_job(api: FakeKubeApi, kub
     assert result.ok, result
 
 
+def test_storage_gate_names_a_missing_ebs_csi_driver(api: FakeKubeApi, kube: KubeClient) -> None:
+    api.put(
+        in_ns(b.deployment("efs-csi-controller", replicas=1, updated=1, available=1), "kube-system"),
+        b.daemonset("efs-csi-node", desired=1, updated=1, available=1),
+        in_ns(b.pvc("model-cache", phase="Bound", volume="pv-1"), "ml-inference"),
+    )
+    part = VolumesPart("storage", "Kubernetes side")
+    part.timeout_s = 2
+    result = part.check(ctx(kube, env_with_kube_context(), {"storage": {}}))
+    assert not result.ok
+    assert "ebs-csi-controller" in result.summary + result.diagnosis
+
+
 def test_storage_gate_reports_a_failed_verify_job(api: FakeKubeApi, kube: KubeClient) -> None:
     api.put(
         in_ns(b.deployment("efs-csi-controller", replicas=1, updated=1, available=1), "kube-system"),
         b.daemonset("efs-csi-node", desired=1, updated=1, available=1),
+        in_ns(b.deployment("ebs-csi-controller", replicas=1, updated=1, available=1), "kube-system"),
+        b.daemonset("ebs-csi-node", desired=1, updated=1, available=1),
         in_ns(b.pvc("model-cache", phase="Bound", volume="pv-1"), "ml-inference"),
         in_ns(
             b.job(

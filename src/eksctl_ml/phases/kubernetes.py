@@ -228,7 +228,7 @@ class CniPhase(HelmPart):
 
 
 class VolumesPart(HelmPart):
-    """EFS CSI driver ready, StorageClass efs-sc and the model-cache claim; gate: a Job writes to the
+    """EFS and EBS CSI drivers ready, StorageClasses efs-sc and gp3, the model-cache claim; gate: a Job writes to the
     claim and reads it back."""
 
     release_phase = "storage"
@@ -267,6 +267,13 @@ class VolumesPart(HelmPart):
             ),
             kube.wait_for_rollout(
                 "DaemonSet", "kube-system", "efs-csi-node", timeout_s=self.timeout_s, progress=ctx.progress
+            ),
+            # the gp3 class (Prometheus, Alertmanager, Loki volumes) needs the EBS CSI driver running
+            kube.wait_for_rollout(
+                "Deployment", "kube-system", "ebs-csi-controller", timeout_s=self.timeout_s, progress=ctx.progress
+            ),
+            kube.wait_for_rollout(
+                "DaemonSet", "kube-system", "ebs-csi-node", timeout_s=self.timeout_s, progress=ctx.progress
             ),
             kube.wait_pvc_bound(namespace, "model-cache", timeout_s=self.timeout_s, progress=ctx.progress),
         ]

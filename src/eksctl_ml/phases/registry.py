@@ -203,7 +203,10 @@ def provision_order(env: Environment) -> tuple[Phase, ...]:
                     gate=_storage_gate,
                     gate_timeout_s=900,
                 ),
-                VolumesPart("storage", "Kubernetes side: EFS CSI ready, StorageClass efs-sc, model-cache claim"),
+                VolumesPart(
+                    "storage",
+                    "Kubernetes side: EFS and EBS CSI ready, StorageClasses efs-sc and gp3, model-cache claim",
+                ),
             ],
         ),
         observability_phase(),
