@@ -3,7 +3,8 @@
 # (the production Terraform against mlplat's embedded AWS emulator; no AWS account needed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-MLPLAT_SKIP_CHECKOV=1 bash scripts/setup.sh
+# the test-only tools (checkov, tritonserver, promtool/amtool) are not needed to run mlplat
+MLPLAT_SKIP_CHECKOV=1 MLPLAT_SKIP_TRITON=1 MLPLAT_SKIP_PROMETHEUS=1 bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PWD/.tools/bin:$PATH"
 mlplat up --env local --yes
 mlplat status --env local

