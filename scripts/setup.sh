@@ -5,6 +5,8 @@
 #   - checkov in its own venv (.venv-checkov): its hcl2 fork must not overwrite python-hcl2
 #   - promtool, amtool and a Prometheus server (Debian packages) for the alert/dashboard/metrics tests
 #     (MLPLAT_SKIP_PROMETHEUS=1 skips them)
+#   - a real tritonserver (nvidia-pytriton wheel) in .venv-triton + .tools/tritonserver for the Triton
+#     tests and benchmark (MLPLAT_SKIP_TRITON=1 skips it)
 # Terraform >= 1.10 must already be on PATH (with the AWS provider in a filesystem mirror when offline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
