@@ -6,8 +6,9 @@ time, then drives the ONNX model (python backend + onnxruntime) through tritoncl
 concurrency 1 and 4 for --seconds each: requests/s, p50 and p99 latency.
 
 GPU (--gpu, on a machine with an NVIDIA GPU and torch): serves a torch MLP on the GPU (python backend,
-DLPack in and out) twice, with Triton's defaults and with mlplat's settings, and prints the ratio:
+DLPack in and out) three times and prints each configuration's ratio to Triton's defaults:
   defaults: no server flags, no dynamic batching, one model instance;
+  chart flags only: the chart's server flags, the model as in defaults;
   mlplat:   the static flags of charts/triton/templates/deployment.yaml, and the batching/instance
             settings of examples/model-repository/mlp_onnx/config.pbtxt (preferred batch sizes, max
             queue delay, instance count) on the same model.
@@ -348,8 +349,10 @@ def gpu_benchmark(bundle: Path, pythonpath: Sequence[Path], seconds: float, conc
     settings = example_model_settings(REPO / "examples" / "model-repository" / "mlp_onnx" / "config.pbtxt")
     flags = chart_server_flags(REPO / "charts" / "triton" / "templates" / "deployment.yaml")
     payload = np.linspace(0, 1, GPU_FEATURES, dtype=np.float32).tobytes()
+    # the chart's flags alone, then with the example's batching: which of the two moves the figures
     cases = [
         ("Triton defaults", [], None, 1),
+        ("chart flags only", flags, None, 1),
         ("mlplat (chart + example cfg)", flags, settings, int(settings["instance_count"])),
     ]
     loads: list[Load] = []
@@ -402,12 +405,15 @@ def gpu_benchmark(bundle: Path, pythonpath: Sequence[Path], seconds: float, conc
     )
     print(f"  requests of batch 1, {seconds:g} s per run")
     print_loads(loads)
-    for concurrency in concurrencies:
-        base = next(x for x in loads if x.label == cases[0][0] and x.concurrency == concurrency)
-        tuned = next(x for x in loads if x.label == cases[1][0] and x.concurrency == concurrency)
-        ratio = tuned.throughput / base.throughput if base.throughput else float("nan")
-        p99 = tuned.percentile(99) / base.percentile(99) if base.latencies_ms else float("nan")
-        print(f"  concurrency {concurrency:>3}: mlplat/defaults throughput x{ratio:.2f}, p99 latency x{p99:.2f}")
+    for label, *_ in cases[1:]:
+        for concurrency in concurrencies:
+            base = next(x for x in loads if x.label == cases[0][0] and x.concurrency == concurrency)
+            tuned = next(x for x in loads if x.label == label and x.concurrency == concurrency)
+            ratio = tuned.throughput / base.throughput if base.throughput else float("nan")
+            p99 = tuned.percentile(99) / base.percentile(99) if base.latencies_ms else float("nan")
+            print(
+                f"  {label} / defaults, concurrency {concurrency:>3}: throughput x{ratio:.2f}, p99 latency x{p99:.2f}"
+            )
 
 
 def make_bundle(out: Path, python_version: str) -> None:
