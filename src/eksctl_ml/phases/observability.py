@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eksctl_ml.adapters.kubernetes.protocol import KubernetesApiError, KubernetesClient
+from eksctl_ml.adapters.prometheus.client import parse_targets
 from eksctl_ml.engine.phase import CheckResult, Phase, PhaseContext, PlanResult
 from eksctl_ml.errors import PhaseError
 from eksctl_ml.phases.kubernetes import HelmPart, _run_id
@@ -91,25 +92,22 @@ def judge_targets(document: Any, groups: Sequence[TargetGroup]) -> CheckResult:
     data = document.get("data") if isinstance(document, dict) else None
     if not isinstance(data, dict) or document.get("status") != "success":
         return CheckResult.not_ready("Prometheus /api/v1/targets gave an unexpected answer", str(document)[:500])
-    active = [t for t in data.get("activeTargets") or [] if isinstance(t, dict)]
+    active = parse_targets(data)
     problems: list[str] = []
     found: list[str] = []
     for group in groups:
-        mine = [t for t in active if group.matches(str((t.get("labels") or {}).get("job", "")))]
+        mine = [t for t in active if group.matches(t.job)]
         if not mine:
             problems.append(
                 f"no active scrape target for the {group.what} (job {group.job!r}): is its ServiceMonitor/PodMonitor "
                 f"installed and selected? kubectl get servicemonitors,podmonitors -A"
             )
             continue
-        down = [t for t in mine if t.get("health") != "up"]
+        down = [t for t in mine if not t.up]
         for target in down:
-            labels = target.get("labels") or {}
-            error = target.get("lastError") or "not scraped yet"
-            where = target.get("scrapeUrl") or labels.get("instance", "?")
-            problems.append(
-                f"{group.what} target {labels.get('job', '?')} {where} is {target.get('health', 'unknown')}: {error}"
-            )
+            error = target.last_error or "not scraped yet"
+            where = target.scrape_url or target.instance or "?"
+            problems.append(f"{group.what} target {target.job or '?'} {where} is {target.health}: {error}")
         if not down:
             found.append(f"{group.what} {len(mine)} up")
     if problems:

@@ -238,6 +238,30 @@ class KubeClient:
         except (ApiException, HTTPError) as exc:
             raise api_error(exc, action, host=self.host) from exc
 
+    def _watch_named(
+        self,
+        what: str,
+        list_fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        name: str,
+        judge: Callable[[Any], Verdict],
+        *,
+        timeout_s: float,
+        progress: Progress | None,
+        cancelled: threading.Event | None,
+    ) -> WaitOutcome:
+        """:meth:`_watch_until` on the one object called ``name`` (a field selector on the list and watch)."""
+        return self._watch_until(
+            what,
+            list_fn,
+            args,
+            {"field_selector": f"metadata.name={name}"},
+            _one(judge),
+            timeout_s=timeout_s,
+            progress=progress,
+            cancelled=cancelled,
+        )
+
     def _watch_until(
         self,
         what: str,
@@ -363,12 +387,12 @@ class KubeClient:
             "DaemonSet": (self.apps.list_namespaced_daemon_set, daemonset_verdict),
             "StatefulSet": (self.apps.list_namespaced_stateful_set, statefulset_verdict),
         }[canonical]
-        outcome = self._watch_until(
+        outcome = self._watch_named(
             label,
             list_fn,
             (namespace,),
-            {"field_selector": f"metadata.name={name}"},
-            _one(lambda obj: judge(label, obj)),
+            name,
+            lambda obj: judge(label, obj),
             timeout_s=timeout_s,
             progress=progress,
             cancelled=cancelled,
@@ -419,12 +443,12 @@ class KubeClient:
         cancelled: threading.Event | None = None,
     ) -> CheckResult:
         label = f"PersistentVolumeClaim {namespace}/{name}"
-        outcome = self._watch_until(
+        outcome = self._watch_named(
             label,
             self.core.list_namespaced_persistent_volume_claim,
             (namespace,),
-            {"field_selector": f"metadata.name={name}"},
-            _one(lambda obj: pvc_verdict(label, obj)),
+            name,
+            lambda obj: pvc_verdict(label, obj),
             timeout_s=timeout_s,
             progress=progress,
             cancelled=cancelled,
@@ -468,12 +492,12 @@ class KubeClient:
         cancelled: threading.Event | None = None,
     ) -> CheckResult:
         label = f"CustomResourceDefinition {name}"
-        outcome = self._watch_until(
+        outcome = self._watch_named(
             label,
             self.extensions.list_custom_resource_definition,
             (),
-            {"field_selector": f"metadata.name={name}"},
-            _one(lambda obj: crd_verdict(label, obj)),
+            name,
+            lambda obj: crd_verdict(label, obj),
             timeout_s=timeout_s,
             progress=progress,
             cancelled=cancelled,
@@ -501,12 +525,12 @@ class KubeClient:
         cancelled: threading.Event | None = None,
     ) -> CheckResult:
         label = f"Job {namespace}/{name}"
-        outcome = self._watch_until(
+        outcome = self._watch_named(
             label,
             self.batch.list_namespaced_job,
             (namespace,),
-            {"field_selector": f"metadata.name={name}"},
-            _one(lambda obj: job_verdict(label, obj)),
+            name,
+            lambda obj: job_verdict(label, obj),
             timeout_s=timeout_s,
             progress=progress,
             cancelled=cancelled,
@@ -547,12 +571,12 @@ class KubeClient:
                 cancelled=cancelled,
             )
         except KubernetesNotFoundError:  # no discovery.k8s.io/v1 (very old clusters): the core Endpoints
-            outcome = self._watch_until(
+            outcome = self._watch_named(
                 f"Endpoints of {label}",
                 self.core.list_namespaced_endpoints,
                 (namespace,),
-                {"field_selector": f"metadata.name={name}"},
-                _one(lambda obj: endpoints_verdict(label, obj)),
+                name,
+                lambda obj: endpoints_verdict(label, obj),
                 timeout_s=timeout_s,
                 progress=progress,
                 cancelled=cancelled,
