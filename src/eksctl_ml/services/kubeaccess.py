@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import os
 import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -86,19 +84,9 @@ def mlplat_command() -> list[str]:
 
 def write_private(path: Path, data: bytes) -> None:
     """Replace ``path`` atomically with ``data``, mode 0600 from the first byte (kubeconfigs hold access)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            Path(tmp).unlink()
-        raise
+    from eksctl_ml.engine.store import atomic_write
+
+    atomic_write(path, data, mode=0o600)
 
 
 def default_kubeconfig_path(env: Environment, state_root: Path) -> Path:
