@@ -80,6 +80,12 @@ class FakeTerraform:
         self.calls.append(("destroy", stack.name))
         self.state.pop(stack.name, None)
 
+    def import_resource(
+        self, stack: Stack, var_file: Path, address: str, import_id: str, *, progress: ProgressCallback | None = None
+    ) -> None:
+        self.calls.append(("import", f"{address}={import_id}"))
+        self.state.setdefault(stack.name, []).append(address)
+
 
 @dataclass
 class FakeHelm:

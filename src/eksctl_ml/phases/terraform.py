@@ -3,6 +3,8 @@
 Inputs reach a stack as one generated JSON var file under ``.mlplat/<env>/terraform/<phase>/`` built from
 (1) variables every stack takes, (2) the env config, (3) outputs of earlier phases read from the journal
 (never hidden remote-state lookups). Outputs go back to the journal, minus anything marked sensitive.
+An apply that fails only because this env's own resources already exist (created by an interrupted run,
+never recorded) adopts them and goes on: see :mod:`eksctl_ml.phases.orphans`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from eksctl_ml.config.loader import Environment
 from eksctl_ml.engine.phase import BasePhase, CheckResult, PhaseContext, PlanResult
 from eksctl_ml.engine.store import atomic_write
 from eksctl_ml.errors import PhaseError
+from eksctl_ml.phases.orphans import apply_adopting_orphans
 
 TERRAFORM_DIR_VAR = "MLPLAT_TERRAFORM_DIR"
 
@@ -127,12 +130,16 @@ class TerraformPhase(BasePhase):
         stack = self.stack_ref(ctx)
         ctx.progress("terraform init")
         tf.init(stack)
-        summary = tf.plan(stack, self._var_file(ctx, stack), progress=ctx.progress)
-        if summary.has_changes:
-            ctx.progress(f"applying: {summary.describe()}")
-            tf.apply(stack, summary, progress=ctx.progress)
-        else:
-            ctx.progress("no changes")
+        apply_adopting_orphans(
+            tf,
+            ctx.adapters.aws,
+            stack,
+            self._var_file(ctx, stack),
+            env=ctx.env.name,
+            cluster=ctx.env.config.cluster.name,
+            phase=self.name,
+            progress=ctx.progress,
+        )
         outputs = tf.output(stack)
         return {name: out.value for name, out in outputs.items() if not out.sensitive}
 

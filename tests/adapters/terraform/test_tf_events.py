@@ -13,12 +13,14 @@ from eksctl_ml.adapters.terraform.events import (
     change_counts,
     describe_event,
     error_from_diagnostics,
+    existing_resource,
     force_unlock_command,
     is_missing_state_bucket,
     parse_event,
     parse_lock_info,
     planned_change_line,
 )
+from eksctl_ml.adapters.terraform.protocol import ExistingResource, ResourceExistsError
 from eksctl_ml.errors import ExitCode, LockHeldError, TerraformError
 from tests.adapters.terraform.conftest import recorded
 
@@ -187,3 +189,57 @@ def test_failure_without_diagnostics_uses_stderr() -> None:
     )
     assert error.message == "Failed to parse command-line flags"
     assert "exit 1" in error.detail
+
+
+# --- names already taken (recorded: an apply whose resources existed but were not in the state) ----
+
+
+def test_names_taken_become_one_resource_exists_error_listing_each() -> None:
+    diags = diagnostics("apply_names_taken")
+    error = error_from_diagnostics(diags, command="apply", stack="demo", returncode=1)
+    assert isinstance(error, ResourceExistsError)
+    assert sorted(error.existing, key=lambda found: found.address) == [
+        ExistingResource("aws_cloudwatch_log_group.this", "aws_cloudwatch_log_group", "/aws/eks/x/cluster"),
+        ExistingResource("aws_ecr_repository.this", "aws_ecr_repository", "x/repo"),
+        ExistingResource("aws_iam_role.this", "aws_iam_role", "x-role"),
+        ExistingResource("aws_kms_alias.this", "aws_kms_alias", "alias/x-alias"),
+        ExistingResource("aws_s3_bucket.this", "aws_s3_bucket", "x-bucket"),
+        ExistingResource("aws_security_group.this", "aws_security_group", "x-sg"),
+    ]
+    assert error.address in {found.address for found in error.existing}
+    assert "terraform import" in (error.hint or "")
+
+
+def test_one_other_error_among_names_taken_is_a_plain_terraform_error() -> None:
+    denied = Diagnostic(
+        "error", "creating EC2 VPC: operation error EC2: CreateVpc, UnauthorizedOperation", address="aws_vpc.this"
+    )
+    diags = [*diagnostics("apply_names_taken"), denied]
+    error = error_from_diagnostics(diags, command="apply", stack="demo", returncode=1)
+    assert type(error) is TerraformError
+
+
+@pytest.mark.parametrize(
+    ("address", "summary", "expected"),
+    [
+        (
+            'module.iam.aws_iam_role.node["gpu"]',
+            "creating IAM Role (mlplat-dev-gpu-node): operation error IAM: CreateRole, EntityAlreadyExists: x",
+            ExistingResource('module.iam.aws_iam_role.node["gpu"]', "aws_iam_role", "mlplat-dev-gpu-node"),
+        ),
+        (
+            "module.eks.aws_eks_cluster.this",
+            "creating EKS Cluster (mlplat-dev): operation error EKS: CreateCluster, ResourceInUseException: in use",
+            ExistingResource("module.eks.aws_eks_cluster.this", "aws_eks_cluster", "mlplat-dev"),
+        ),
+        # Not a taken name: a create that failed for another reason, or no create at all.
+        ("aws_iam_role.this", "creating IAM Role (x): operation error IAM: CreateRole, AccessDenied: no", None),
+        ("aws_iam_role.this", "reading IAM Role (x): EntityAlreadyExists", None),
+        ("", "creating IAM Role (x): EntityAlreadyExists", None),
+    ],
+)
+def test_existing_resource_reads_address_type_and_name(
+    address: str, summary: str, expected: ExistingResource | None
+) -> None:
+    assert existing_resource(Diagnostic("error", summary, address=address)) == expected
+    assert existing_resource(Diagnostic("warning", summary, address=address)) is None

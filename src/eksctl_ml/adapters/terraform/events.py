@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eksctl_ml.adapters.terraform.protocol import ExistingResource, ResourceExistsError
 from eksctl_ml.errors import LockHeldError, TerraformError
 
 # --- events --------------------------------------------------------------------------------------
@@ -272,6 +273,33 @@ def force_unlock_command(
     )
 
 
+# --- names already taken ---------------------------------------------------------------------------
+
+# The AWS provider's create errors read "creating <Kind> (<name>): <AWS error>".
+_CREATING = re.compile(r"^creating [^(]+\((?P<name>[^)]+)\):")
+# The AWS error codes meaning "that name is taken" (CloudWatch Logs, IAM, KMS, ECR, EC2, S3, EKS...).
+_TAKEN = re.compile(
+    r"\b(ResourceAlreadyExistsException|EntityAlreadyExists|AlreadyExistsException|"
+    r"RepositoryAlreadyExistsException|InvalidGroup\.Duplicate|BucketAlreadyOwnedByYou|BucketAlreadyExists|"
+    r"ResourceInUseException|ResourceExistsException)\b"
+)
+# A resource address's type: the part before the name of its last "<type>.<name>[index]" step.
+_ADDRESS_TYPE = re.compile(r"(?:^|\.)(?P<type>[a-z0-9_]+)\.[A-Za-z0-9_-]+(?:\[[^\]]*\])?$")
+
+
+def existing_resource(diagnostic: Diagnostic) -> ExistingResource | None:
+    """The resource a create error says is already there; None for any other diagnostic."""
+    if not diagnostic.is_error or not diagnostic.address:
+        return None
+    created = _CREATING.match(diagnostic.summary)
+    if created is None or not _TAKEN.search(f"{diagnostic.summary}\n{diagnostic.detail}"):
+        return None
+    kind = _ADDRESS_TYPE.search(diagnostic.address)
+    if kind is None:
+        return None
+    return ExistingResource(address=diagnostic.address, type=kind["type"], name=created["name"].strip())
+
+
 # --- error mapping -------------------------------------------------------------------------------
 
 _HINTS: tuple[tuple[str, str], ...] = (
@@ -349,6 +377,7 @@ def error_from_diagnostics(
     A held state lock becomes :class:`StateLockHeldError` (a LockHeldError) with the lock ID and the
     force-unlock command. Otherwise a TerraformError whose message is the first error diagnostic's
     summary, whose ``address`` is what it points at, and whose ``detail`` renders every error diagnostic.
+    When every error says a name is already taken, the error is a :class:`ResourceExistsError` listing them.
     Without diagnostics (flag errors, crashes), ``fallback_text`` (stderr / plain stdout) is the detail.
     """
     errors = [diag for diag in diagnostics if diag.is_error]
@@ -367,6 +396,16 @@ def error_from_diagnostics(
     detail = "\n\n".join([header, *(diag.render() for diag in errors)])
     if rest and rest not in detail:
         detail += "\n" + rest
+    existing = [existing_resource(diag) for diag in errors]
+    if all(existing):
+        return ResourceExistsError(
+            first_error.headline,
+            existing=tuple(found for found in existing if found is not None),
+            detail=detail,
+            address=first_error.best_address(),
+            hint="an interrupted run may have created them without recording them; resources tagged as this "
+            "env's can be imported with `terraform import`, others must be deleted or renamed",
+        )
     return TerraformError(
         first_error.headline,
         detail=detail,

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from eksctl_ml.errors import TerraformError
+
 
 @dataclass(frozen=True)
 class Stack:
@@ -54,9 +56,45 @@ class OutputValue:
 ProgressCallback = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class ExistingResource:
+    """A resource Terraform tried to create whose name AWS says is taken.
+
+    ``address`` is the resource address (``module.eks.aws_cloudwatch_log_group.this``), ``type`` its
+    resource type (``aws_cloudwatch_log_group``), ``name`` the name in the provider's message
+    (``/aws/eks/mlplat-dev/cluster``): for most types also the import ID.
+    """
+
+    address: str
+    type: str
+    name: str
+
+
+class ResourceExistsError(TerraformError):
+    """An apply failed only because resources it creates already exist (``existing`` lists them).
+
+    The usual cause is an interrupted apply: Ctrl-C cancels a create call AWS has already carried out,
+    so the resource exists but never reached the state. Callers may adopt such a resource (import it)
+    once they have proved it is theirs.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        existing: tuple[ExistingResource, ...],
+        detail: str = "",
+        address: str = "",
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, detail=detail, address=address, hint=hint)
+        self.existing = existing
+
+
 class TerraformRunner(Protocol):
     """Drives ``terraform`` for one stack. Every failure is a TerraformError (summary, detail, address);
-    a held state lock is a LockHeldError with the lock ID and the force-unlock hint."""
+    a held state lock is a LockHeldError with the lock ID and the force-unlock hint; an apply that failed
+    only on names already taken is a ResourceExistsError listing them."""
 
     def version(self) -> str:
         """The terraform version, e.g. ``1.11.4``."""
@@ -75,6 +113,12 @@ class TerraformRunner(Protocol):
         ...
 
     def output(self, stack: Stack) -> dict[str, OutputValue]: ...
+
+    def import_resource(
+        self, stack: Stack, var_file: Path, address: str, import_id: str, *, progress: ProgressCallback | None = None
+    ) -> None:
+        """Bring an existing resource under ``address`` into the stack's state (``terraform import``)."""
+        ...
 
     def destroy(self, stack: Stack, var_file: Path, *, progress: ProgressCallback | None = None) -> None:
         """Destroy everything in the stack's state; an empty state is success."""

@@ -416,6 +416,26 @@ class CliTerraformRunner:
         if result.returncode != 0:
             raise self._error(stack, "destroy", result, sink)
 
+    def import_resource(
+        self, stack: Stack, var_file: Path, address: str, import_id: str, *, progress: ProgressCallback | None = None
+    ) -> None:
+        """``terraform import <address> <import_id>`` with the stack's variables.
+
+        ``import`` has no ``-json`` mode: its failure is a TerraformError whose detail is its text output.
+        """
+        var_path = self._var_file(var_file)
+        self.init(stack)
+        args = ["import", "-input=false", "-no-color", *self._lock_args(), f"-var-file={var_path}", address, import_id]
+        capture = _Capture()
+        result = self._run(stack, self._argv(stack, *args), "import", capture, progress)
+        if result.returncode != 0:
+            text = redact(f"{capture.text}\n{result.stderr}")
+            raise TerraformError(
+                f"stack {stack.name!r}: terraform could not import {import_id!r} as {address}",
+                detail=text.strip(),
+                address=address,
+            )
+
     # --- extras --------------------------------------------------------------------------------------
 
     def force_unlock(self, stack: Stack, lock_id: str) -> None:
