@@ -104,8 +104,14 @@ def test_a_name_still_taken_after_its_adoption_is_raised_not_retried_forever(tmp
 @pytest.mark.parametrize(
     ("found", "reason"),
     [
-        ([FoundResource("c-role", {"mlplat:env": "prod", "mlplat:cluster": "c"})], "it is tagged mlplat:env=prod"),
-        ([FoundResource("c-role", {"mlplat:env": "dev", "mlplat:cluster": "other"})], "it is tagged mlplat:env=dev"),
+        (
+            [FoundResource("c-role", {"mlplat:env": "prod", "mlplat:cluster": "c"})],
+            "it is tagged mlplat:env=prod, mlplat:cluster=c",
+        ),
+        (
+            [FoundResource("c-role", {"mlplat:env": "dev", "mlplat:cluster": "other"})],
+            "it is tagged mlplat:env=dev, mlplat:cluster=other",
+        ),
         ([FoundResource("c-role", {})], "it carries no mlplat:env tag"),
         ([], "AWS says it exists, but it cannot be found"),
         ([FoundResource("sg-1", OURS), FoundResource("sg-2", OURS)], "2 resources of that name are this env's"),

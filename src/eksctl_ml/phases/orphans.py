@@ -34,11 +34,13 @@ def owned(tags: Mapping[str, str], env: str, cluster: str) -> bool:
 
 
 def _describe_tags(candidates: Sequence[FoundResource]) -> str:
-    envs = sorted({found.tags.get("mlplat:env", "") for found in candidates})
-    named = [env for env in envs if env]
-    if not named:
-        return "it carries no mlplat:env tag"
-    return "it is tagged " + " / ".join(f"mlplat:env={env}" for env in named)
+    """``it is tagged mlplat:env=prod, mlplat:cluster=x`` (one per distinct tagging), or no tag at all."""
+    seen = []
+    for found in candidates:
+        pairs = [f"{key}={found.tags[key]}" for key in ("mlplat:env", "mlplat:cluster") if key in found.tags]
+        if pairs and ", ".join(pairs) not in seen:
+            seen.append(", ".join(pairs))
+    return "it is tagged " + " / ".join(seen) if seen else "it carries no mlplat:env tag"
 
 
 def adopt_orphans(

@@ -125,7 +125,8 @@ def test_a_taken_name_that_is_not_this_envs_stops_the_phase_and_imports_nothing(
         )
 
     message = failed.value.message
-    assert f"aws_cloudwatch_log_group.this (/aws/eks/{name}/cluster): it is tagged mlplat:env=prod" in message
+    taken = f"aws_cloudwatch_log_group.this (/aws/eks/{name}/cluster): it is tagged mlplat:env=prod, mlplat:cluster="
+    assert taken in message
     assert f"aws_s3_bucket.this ({name}-models): it carries no mlplat:env tag" in message
     assert "mlplat:env=dev and mlplat:cluster=" in (failed.value.hint or "")
     left = set(runner.plan(stack, var_file).resource_changes)
