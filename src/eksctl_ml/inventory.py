@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eksctl_ml.adapters.aws.protocol import AwsClients
+from eksctl_ml.adapters.aws.tags import tag_dict
 from eksctl_ml.errors import AwsError, LeftoverResourcesError, MlplatError
 
 Progress = Callable[[str], None]
@@ -230,18 +231,6 @@ def _partition(region: str) -> str:
     return "aws"
 
 
-def _tags(raw: Any) -> dict[str, str]:
-    """Tags as a dict, from any of the shapes AWS uses (Key/Value, TagKey/TagValue, or a map)."""
-    if isinstance(raw, Mapping):
-        return {str(k): str(v) for k, v in raw.items()}
-    tags: dict[str, str] = {}
-    for item in raw or ():
-        key = item.get("Key", item.get("TagKey"))
-        if key is not None:
-            tags[str(key)] = str(item.get("Value", item.get("TagValue", "")))
-    return tags
-
-
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -343,7 +332,7 @@ _EC2_TYPES = [
             part
             for part in (
                 f"state={item.get('State')}",
-                _pvc_note(_tags(item.get("Tags"))),
+                _pvc_note(tag_dict(item.get("Tags"))),
             )
             if part
         ),
@@ -363,7 +352,7 @@ def _ec2_listing(spec: _Ec2Type) -> _Listing:
     def run(ctx: _Ctx) -> Iterator[Leftover]:
         for page in ctx.pages("ec2", spec.api):
             for item in page.get(spec.key, []):
-                tags = _tags(item.get("Tags") if "Tags" in item else item.get("TagSet"))
+                tags = tag_dict(item.get("Tags") if "Tags" in item else item.get("TagSet"))
                 if not ctx.owns(tags) or (spec.keep is not None and not spec.keep(item)):
                     continue
                 rid = str(item.get(spec.id_field) or item.get("PublicIp") or "")
@@ -378,7 +367,7 @@ def _ec2_instances(ctx: _Ctx) -> Iterator[Leftover]:
         for reservation in page.get("Reservations", []):
             for item in reservation.get("Instances", []):
                 state = str((item.get("State") or {}).get("Name", ""))
-                if state == "terminated" or not ctx.owns(_tags(item.get("Tags"))):
+                if state == "terminated" or not ctx.owns(tag_dict(item.get("Tags"))):
                     continue
                 rid = str(item["InstanceId"])
                 arn = ctx.ec2_arn("instance", rid, reservation.get("OwnerId"))
@@ -398,7 +387,7 @@ def _elbv2_tags(ctx: _Ctx, arns: list[str]) -> dict[str, dict[str, str]]:
         )
         for answer in answers:
             for desc in (answer or {}).get("TagDescriptions", []):
-                tags[str(desc["ResourceArn"])] = _tags(desc.get("Tags"))
+                tags[str(desc["ResourceArn"])] = tag_dict(desc.get("Tags"))
     return tags
 
 
@@ -440,7 +429,7 @@ def _classic_elbs(ctx: _Ctx) -> Iterator[Leftover]:
         )
         for answer in answers:
             for desc in (answer or {}).get("TagDescriptions", []):
-                tags[str(desc["LoadBalancerName"])] = _tags(desc.get("Tags"))
+                tags[str(desc["LoadBalancerName"])] = tag_dict(desc.get("Tags"))
     for name in names:
         if name in tags and ctx.owns(tags[name]):
             account = ctx.account()
@@ -455,7 +444,7 @@ def _classic_elbs(ctx: _Ctx) -> Iterator[Leftover]:
 def _efs_file_systems(ctx: _Ctx) -> Iterator[Leftover]:
     for page in ctx.pages("efs", "describe_file_systems"):
         for fs in page.get("FileSystems", []):
-            if fs.get("LifeCycleState") == "deleted" or not ctx.owns(_tags(fs.get("Tags"))):
+            if fs.get("LifeCycleState") == "deleted" or not ctx.owns(tag_dict(fs.get("Tags"))):
                 continue
             rid = str(fs["FileSystemId"])
             account = ctx.account(fs.get("OwnerId"))
@@ -473,7 +462,7 @@ def _eks(ctx: _Ctx) -> Iterator[Leftover]:
         if response is None:
             continue
         cluster = response.get("cluster", {})
-        if name != ctx.cluster and not ctx.owns(_tags(cluster.get("tags"))):
+        if name != ctx.cluster and not ctx.owns(tag_dict(cluster.get("tags"))):
             continue
         yield Leftover("eks", "cluster", name, cluster.get("arn"), f"status={cluster.get('status')}")
         for page in ctx.pages("eks", "list_nodegroups", ok={"ResourceNotFoundException"}, clusterName=name):
@@ -518,7 +507,7 @@ def _s3_buckets(ctx: _Ctx) -> Iterator[Leftover]:
             response = ctx.call(
                 "s3", "get_bucket_tagging", ok={"NoSuchTagSet", "NoSuchBucket", *_S3_OTHER_REGION_CODES}, Bucket=name
             )
-            if response is None or not ctx.owns(_tags(response.get("TagSet"))):
+            if response is None or not ctx.owns(tag_dict(response.get("TagSet"))):
                 continue
             # An endpoint that ignores BucketRegion lists every region's buckets: confirm the match's region.
             if not listed_region and _s3_region(ctx, name) != ctx.region:
@@ -531,7 +520,7 @@ def _ecr_repositories(ctx: _Ctx) -> Iterator[Leftover]:
         for repo in page.get("repositories", []):
             arn = str(repo["repositoryArn"])
             response = ctx.call("ecr", "list_tags_for_resource", ok={"RepositoryNotFoundException"}, resourceArn=arn)
-            if response is not None and ctx.owns(_tags(response.get("tags"))):
+            if response is not None and ctx.owns(tag_dict(response.get("tags"))):
                 yield Leftover("ecr", "repository", str(repo["repositoryName"]), arn)
 
 
@@ -548,7 +537,7 @@ def _kms_keys(ctx: _Ctx) -> Iterator[Leftover]:
                 continue
             tags: dict[str, str] = {}
             for tag_page in ctx.pages("kms", "list_resource_tags", ok={"NotFoundException"}, KeyId=key_id):
-                tags.update(_tags(tag_page.get("Tags")))
+                tags.update(tag_dict(tag_page.get("Tags")))
             if ctx.owns(tags):
                 yield Leftover(
                     "kms", "key", key_id, meta.get("Arn") or key.get("KeyArn"), f"state={meta.get('KeyState')}"
@@ -558,7 +547,7 @@ def _kms_keys(ctx: _Ctx) -> Iterator[Leftover]:
 def _secrets(ctx: _Ctx) -> Iterator[Leftover]:
     for page in ctx.pages("secretsmanager", "list_secrets"):
         for secret in page.get("SecretList", []):
-            if secret.get("DeletedDate") is not None or not ctx.owns(_tags(secret.get("Tags"))):
+            if secret.get("DeletedDate") is not None or not ctx.owns(tag_dict(secret.get("Tags"))):
                 continue
             yield Leftover("secretsmanager", "secret", str(secret["Name"]), secret.get("ARN"))
 
@@ -566,7 +555,7 @@ def _secrets(ctx: _Ctx) -> Iterator[Leftover]:
 def _iam_tags(ctx: _Ctx, api: str, **kwargs: Any) -> dict[str, str]:
     tags: dict[str, str] = {}
     for page in ctx.pages("iam", api, ok={"NoSuchEntity"}, **kwargs):
-        tags.update(_tags(page.get("Tags")))
+        tags.update(tag_dict(page.get("Tags")))
     return tags
 
 
@@ -666,7 +655,7 @@ def _tagging(ctx: _Ctx) -> Iterator[Leftover]:
         filters = [{"Key": key, "Values": [value]}]
         for page in ctx.pages("resourcegroupstaggingapi", "get_resources", TagFilters=filters):
             for mapping in page.get("ResourceTagMappingList", []):
-                if not ctx.owns(_tags(mapping.get("Tags"))):
+                if not ctx.owns(tag_dict(mapping.get("Tags"))):
                     continue
                 arn = str(mapping["ResourceARN"])
                 service, kind, rid = parse_arn(arn)

@@ -47,7 +47,9 @@ def require_helm() -> str:
 
 
 @dataclass(frozen=True)
-class HelmResult:
+class CommandResult:
+    """Exit code and output of a checker run (helm here; promtool and amtool in tests/observability)."""
+
     returncode: int
     stdout: str
     stderr: str
@@ -57,10 +59,10 @@ class HelmResult:
         return self.stdout + self.stderr
 
 
-def run_helm(args: list[str], *, cwd: Path | None = None) -> HelmResult:
+def run_helm(args: list[str], *, cwd: Path | None = None) -> CommandResult:
     helm = require_helm()
     proc = subprocess.run([helm, *args], cwd=cwd or REPO, capture_output=True, text=True, timeout=60, check=False)
-    return HelmResult(proc.returncode, proc.stdout, proc.stderr)
+    return CommandResult(proc.returncode, proc.stdout, proc.stderr)
 
 
 def values_args(values: dict[str, Any] | None) -> list[str]:
@@ -71,7 +73,7 @@ def values_args(values: dict[str, Any] | None) -> list[str]:
     return args
 
 
-_TEMPLATE_CACHE: dict[tuple[str, ...], HelmResult] = {}
+_TEMPLATE_CACHE: dict[tuple[str, ...], CommandResult] = {}
 
 
 def template(
@@ -81,7 +83,7 @@ def template(
     kube_version: str = catalog.DEFAULT_KUBERNETES_VERSION,
     namespace: str = NAMESPACE,
     release: str | None = None,
-) -> HelmResult:
+) -> CommandResult:
     """`helm template`; identical calls are answered from a cache (helm is the slow part of the suite
     and the result is a pure function of chart, arguments and values)."""
     args = (

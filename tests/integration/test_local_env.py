@@ -53,22 +53,12 @@ class Cli:
         proc = self.run("local", "status", "--output", "json")
         return str(json.loads(proc.stdout)["endpoint"])
 
-    def s3(self) -> Any:
+    def client(self, service: str) -> Any:
+        """A boto3 client of the running local emulator."""
         import boto3
 
         return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint(),
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-
-    def ec2(self) -> Any:
-        import boto3
-
-        return boto3.client(
-            "ec2",
+            service,
             endpoint_url=self.endpoint(),
             region_name="us-east-1",
             aws_access_key_id="testing",
@@ -122,11 +112,11 @@ def test_up_plan_lock_down(cli: Cli) -> None:
         "Created": "2026-01-01T00:00:00Z",
         "Path": lock_key,
     }
-    cli.s3().put_object(Bucket=STATE_BUCKET, Key=lock_key, Body=json.dumps(lock).encode())
+    cli.client("s3").put_object(Bucket=STATE_BUCKET, Key=lock_key, Body=json.dumps(lock).encode())
     held = cli.run("down", "--env", "local", "--yes", "--only", "storage")
     assert held.returncode == 3, held.stderr
     assert "11111111-2222-3333-4444-555555555555" in held.stderr and "force-unlock" in held.stderr
-    cli.s3().delete_object(Bucket=STATE_BUCKET, Key=lock_key)
+    cli.client("s3").delete_object(Bucket=STATE_BUCKET, Key=lock_key)
 
     code, events, err = cli.events("down", "--env", "local", "--yes")
     assert code == 0, err
@@ -140,20 +130,12 @@ def test_up_plan_lock_down(cli: Cli) -> None:
 
 def _log_group_exists_unrecorded(cli: Cli) -> bool:
     """True when the cluster's log group is in AWS but not in the cluster stack's Terraform state."""
-    import boto3
-
-    logs = boto3.client(
-        "logs",
-        endpoint_url=cli.endpoint(),
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    logs = cli.client("logs")
     name = "/aws/eks/mlplat-local/cluster"
     groups = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
     if not any(group["logGroupName"] == name for group in groups):
         return False
-    s3 = cli.s3()
+    s3 = cli.client("s3")
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=STATE_BUCKET).get("Contents", [])]
     state_key = next((key for key in keys if key.endswith("/local/cluster.tfstate")), None)
     if state_key is None:
@@ -201,17 +183,9 @@ def test_interrupted_during_cluster_then_rerun_creates_nothing_twice(cli: Cli) -
         assert any(m.startswith("module.eks.aws_cloudwatch_log_group.this: adopting") for m in adopting), adopting
     outcomes = {p["name"]: p for p in finished(events)["phases"]}
     assert outcomes["network"]["message"].startswith("unchanged")  # re-checked, not re-applied
-    import boto3
-
-    eks = boto3.client(
-        "eks",
-        endpoint_url=cli.endpoint(),
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    eks = cli.client("eks")
     assert eks.list_clusters()["clusters"] == ["mlplat-local"]
-    vpcs = cli.ec2().describe_vpcs(Filters=[{"Name": "tag:mlplat:env", "Values": ["local"]}])["Vpcs"]
+    vpcs = cli.client("ec2").describe_vpcs(Filters=[{"Name": "tag:mlplat:env", "Values": ["local"]}])["Vpcs"]
     assert len(vpcs) == 1
 
     code, events, err = cli.events("down", "--env", "local", "--yes")

@@ -12,6 +12,7 @@ from eksctl_ml.adapters import Adapters
 from eksctl_ml.adapters.aws.session import Boto3Aws
 from eksctl_ml.config.loader import Environment, parse_env
 from eksctl_ml.services.deps import Dependencies, local_store
+from tests.kubernetes.fixtures import api as api  # the fake Kubernetes API server, for test_env_triton
 
 REPO = Path(__file__).resolve().parents[2]
 

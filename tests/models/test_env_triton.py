@@ -25,13 +25,6 @@ PROXY = "/api/v1/namespaces/triton/services/triton:http/proxy"
 
 
 @pytest.fixture
-def api() -> Iterator[FakeKubeApi]:
-    fake = FakeKubeApi().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
 def kube_env(env_dir: Path) -> Environment:
     """The local env pointed at a Kubernetes context, so it has a Kubernetes API (and a Triton behind it)."""
     path = env_dir / "test.yaml"

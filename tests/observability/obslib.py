@@ -9,7 +9,6 @@ import json
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import pytest
 import yaml
 
 from eksctl_ml.releases import endpoints
-from tests.charts.chartlib import CHARTS_DIR, REPO, by_kind, render, run_helm, values_args
+from tests.charts.chartlib import CHARTS_DIR, REPO, CommandResult, by_kind, render, run_helm, values_args
 
 CHART = CHARTS_DIR / "mlplat-observability"
 CI_VALUES = sorted((CHART / "ci").glob("*.yaml"))
@@ -44,20 +43,9 @@ def require_tool(name: str) -> str:
     return found
 
 
-@dataclass(frozen=True)
-class ToolResult:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
 def run_tool(
     name: str, args: list[str], *, cwd: Path | None = None, stdin: str | None = None, timeout: int = 120
-) -> ToolResult:
+) -> CommandResult:
     proc = subprocess.run(
         [require_tool(name), *args],
         cwd=cwd,
@@ -67,7 +55,7 @@ def run_tool(
         timeout=timeout,
         check=False,
     )
-    return ToolResult(proc.returncode, proc.stdout, proc.stderr)
+    return CommandResult(proc.returncode, proc.stdout, proc.stderr)
 
 
 # --- rendering ----------------------------------------------------------------------------------------

@@ -44,14 +44,8 @@ def dev_env(**triton: Any) -> Environment:
 
 
 @pytest.fixture
-def api() -> Iterator[FakeKubeApi]:
-    fake = FakeKubeApi().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
 def kube(api: FakeKubeApi) -> Iterator[KubeClient]:
+    """A client that sends a bearer token (tests/phases/conftest.py's sends none): the smoke endpoint carries it."""
     configuration = k8s.Configuration(host=api.url)
     configuration.api_key["BearerToken"] = "t0k3n"
     configuration.api_key_prefix["BearerToken"] = "Bearer"

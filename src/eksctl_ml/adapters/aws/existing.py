@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from eksctl_ml.adapters.aws.protocol import AwsClients
 from eksctl_ml.adapters.aws.session import error_code
+from eksctl_ml.adapters.aws.tags import tag_dict
 from eksctl_ml.errors import AwsError
 
 
@@ -26,17 +26,13 @@ class FoundResource:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-def _pairs(items: Any, key: str = "Key", value: str = "Value") -> dict[str, str]:
-    return {str(item[key]): str(item.get(value, "")) for item in items or () if isinstance(item, dict) and key in item}
-
-
 def _log_group(aws: AwsClients, name: str) -> list[FoundResource]:
     logs = aws.client("logs")
     groups = logs.describe_log_groups(logGroupNamePrefix=name).get("logGroups", [])
     if not any(group.get("logGroupName") == name for group in groups):
         return []
     tags = logs.list_tags_log_group(logGroupName=name).get("tags", {})
-    return [FoundResource(name, {str(k): str(v) for k, v in tags.items()})]
+    return [FoundResource(name, tag_dict(tags))]
 
 
 def _iam_role(aws: AwsClients, name: str) -> list[FoundResource]:
@@ -48,7 +44,7 @@ def _iam_role(aws: AwsClients, name: str) -> list[FoundResource]:
             return []
         raise
     # get_role's Tags are capped by AWS; list_role_tags returns them all.
-    return [FoundResource(name, _pairs(iam.list_role_tags(RoleName=name).get("Tags")))]
+    return [FoundResource(name, tag_dict(iam.list_role_tags(RoleName=name).get("Tags")))]
 
 
 def _kms_alias(aws: AwsClients, name: str) -> list[FoundResource]:
@@ -58,7 +54,7 @@ def _kms_alias(aws: AwsClients, name: str) -> list[FoundResource]:
             if alias.get("AliasName") == name:
                 key = alias.get("TargetKeyId")
                 # An alias has no tags of its own: it is as much ours as the key it points at.
-                tags = _pairs(kms.list_resource_tags(KeyId=key).get("Tags"), "TagKey", "TagValue") if key else {}
+                tags = tag_dict(kms.list_resource_tags(KeyId=key).get("Tags")) if key else {}
                 return [FoundResource(name, tags)]
     return []
 
@@ -73,14 +69,14 @@ def _ecr_repository(aws: AwsClients, name: str) -> list[FoundResource]:
         raise
     found = []
     for repo in repos:
-        tags = _pairs(ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"]).get("tags"))
+        tags = tag_dict(ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"]).get("tags"))
         found.append(FoundResource(name, tags))
     return found
 
 
 def _security_group(aws: AwsClients, name: str) -> list[FoundResource]:
     groups = aws.client("ec2").describe_security_groups(Filters=[{"Name": "group-name", "Values": [name]}])
-    return [FoundResource(group["GroupId"], _pairs(group.get("Tags"))) for group in groups.get("SecurityGroups", [])]
+    return [FoundResource(group["GroupId"], tag_dict(group.get("Tags"))) for group in groups.get("SecurityGroups", [])]
 
 
 def _s3_bucket(aws: AwsClients, name: str) -> list[FoundResource]:
@@ -92,7 +88,7 @@ def _s3_bucket(aws: AwsClients, name: str) -> list[FoundResource]:
             return []
         raise
     try:
-        tags = _pairs(s3.get_bucket_tagging(Bucket=name).get("TagSet"))
+        tags = tag_dict(s3.get_bucket_tagging(Bucket=name).get("TagSet"))
     except Exception as exc:
         if error_code(exc) != "NoSuchTagSet":
             raise
@@ -107,7 +103,7 @@ def _eks_cluster(aws: AwsClients, name: str) -> list[FoundResource]:
         if error_code(exc) == "ResourceNotFoundException":
             return []
         raise
-    return [FoundResource(name, {str(k): str(v) for k, v in (cluster.get("tags") or {}).items()})]
+    return [FoundResource(name, tag_dict(cluster.get("tags")))]
 
 
 _LOOKUPS: dict[str, tuple[str, Callable[[AwsClients, str], list[FoundResource]]]] = {
