@@ -15,8 +15,9 @@ from eksctl_ml.errors import MlplatError
 
 HELP = """\
 [bold]mlplat[/] provisions a production GPU inference platform on AWS — VPC, EKS, GPU and CPU node
-groups, CNI, EFS/S3 storage, observability, Triton, Istio, GitOps — phase by phase, proving each phase
-works before the next one starts, and tears it down in exact reverse without leaving anything that bills.
+groups, CNI, EFS/S3 storage, observability, Triton (Istio and GitOps are planned) — phase by phase,
+proving each phase works before the next one starts, and tears it down in exact reverse without leaving
+anything that bills.
 
 [bold]Start here[/]
   mlplat config validate --env local   check an environment file

@@ -377,10 +377,16 @@ class FeaturesConfig(StrictModel):
     """Optional parts of the platform."""
 
     calico: bool = Field(default=False, description="Install Calico (tigera-operator) for network policies.")
-    istio: bool = Field(default=True, description="Install a minimal Istio mesh (mTLS, inference ingress).")
-    gitops: Literal["argocd", "flux", "none"] = Field(default="argocd", description="GitOps controller.")
+    istio: bool = Field(
+        default=True,
+        description="Install a minimal Istio mesh (mTLS, inference ingress). Planned: no phase reads it yet.",
+    )
+    gitops: Literal["argocd", "flux", "none"] = Field(
+        default="argocd", description="GitOps controller. Planned: no phase reads it yet."
+    )
     gatekeeper_enforcement: Literal["dryrun", "warn", "deny"] = Field(
-        default="warn", description="OPA Gatekeeper enforcement action for the platform's constraints."
+        default="warn",
+        description="OPA Gatekeeper enforcement action for the platform's constraints. Planned: no phase reads it yet.",
     )
 
 
